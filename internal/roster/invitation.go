@@ -1,0 +1,101 @@
+package roster
+
+import "time"
+
+// InvitationStatus is what is stored; expiry is derived from the clock.
+type InvitationStatus string
+
+const (
+	InvitationPending  InvitationStatus = "pending"
+	InvitationAccepted InvitationStatus = "accepted"
+	InvitationDeclined InvitationStatus = "declined"
+	InvitationRevoked  InvitationStatus = "revoked"
+	// InvitationExpired is never stored: a pending invitation past its
+	// expiry is expired. Expiry is checked whenever the link is used.
+	InvitationExpired InvitationStatus = "expired"
+)
+
+// Invitation is an offer of roles in an account to an email address.
+type Invitation struct {
+	ID           int64
+	SID          string
+	AccountID    int64
+	AccountSID   string
+	AccountName  string
+	Email        string
+	Roles        RoleSet
+	InvitedByID  *int64
+	InvitedBy    string // name and email of who sent it, for display
+	CreatedAt    time.Time
+	SentAt       time.Time // when the current link was issued (resend renews it)
+	ExpiresAt    time.Time
+	Status       InvitationStatus
+	StatusReason string
+	Delivery     DeliveryState
+}
+
+// State returns the invitation's status at now: a pending invitation whose
+// expiry has passed is expired. At the exact instant of expiry it is expired.
+func (inv *Invitation) State(now time.Time) InvitationStatus {
+	if inv.Status == InvitationPending && !now.Before(inv.ExpiresAt) {
+		return InvitationExpired
+	}
+	return inv.Status
+}
+
+// CheckUsable returns an EGONE error, written for the invitee, unless the
+// invitation can be accepted or declined at now.
+func (inv *Invitation) CheckUsable(now time.Time) error {
+	switch inv.State(now) {
+	case InvitationPending:
+		return nil
+	case InvitationExpired:
+		return Errorf(EGONE, "This invitation has expired. Ask %s to resend it.", inv.askWhom())
+	case InvitationRevoked:
+		return Errorf(EGONE, "This invitation was revoked. Ask %s if you still need access.", inv.askWhom())
+	default:
+		return Errorf(EGONE, "This invitation has already been used. Sign in to reach the account, or ask %s for a new invitation.", inv.askWhom())
+	}
+}
+
+func (inv *Invitation) askWhom() string {
+	if inv.InvitedBy != "" {
+		return inv.InvitedBy + " or another administrator of " + inv.AccountName
+	}
+	return "an administrator of " + inv.AccountName
+}
+
+// CheckResendable refuses to resend an invitation that was already accepted,
+// declined or revoked. Expired invitations may be resent.
+func (inv *Invitation) CheckResendable(now time.Time) error {
+	switch inv.State(now) {
+	case InvitationPending, InvitationExpired:
+		return nil
+	}
+	return Errorf(ECONFLICT, "This invitation was already %s, so it can't be resent. Send a new invitation instead.", inv.Status)
+}
+
+// DeliveryState is the state of the email behind an invitation.
+type DeliveryState string
+
+const (
+	DeliveryQueued   DeliveryState = "queued"
+	DeliverySent     DeliveryState = "sent"
+	DeliveryRetrying DeliveryState = "retrying"
+	DeliveryFailed   DeliveryState = "failed"
+)
+
+// Label is the delivery state for people.
+func (d DeliveryState) Label() string {
+	switch d {
+	case DeliveryQueued:
+		return "Queued"
+	case DeliverySent:
+		return "Sent"
+	case DeliveryRetrying:
+		return "Failing, retrying"
+	case DeliveryFailed:
+		return "Failed"
+	}
+	return "—"
+}

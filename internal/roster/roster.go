@@ -1,0 +1,121 @@
+package roster
+
+import (
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// User is one login.
+type User struct {
+	ID              int64 // database key: never in a URL or page
+	SID             string
+	Email           string
+	Name            string
+	EmailVerifiedAt *time.Time
+	CreatedAt       time.Time
+}
+
+// Verified reports whether the user proved they own their email address.
+func (u *User) Verified() bool { return u.EmailVerifiedAt != nil }
+
+// Account is one tenant.
+type Account struct {
+	ID          int64
+	SID         string
+	Name        string
+	InviteTTL   time.Duration // default lifetime of its invitations
+	MemberCount int
+	CreatedAt   time.Time
+}
+
+// Membership is a user's roles in one account, with both sides loaded.
+type Membership struct {
+	Account    Account
+	User       User
+	Roles      RoleSet
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+}
+
+// Member returns the membership as the rules see it.
+func (m *Membership) Member() Member { return Member{UserID: m.User.ID, Roles: m.Roles} }
+
+// Public ids: a two-letter prefix and 32 lowercase hex digits.
+const (
+	PrefixUser       = "US"
+	PrefixAccount    = "AC"
+	PrefixInvitation = "IN"
+)
+
+var sidPattern = regexp.MustCompile(`^(US|AC|IN)[0-9a-f]{32}$`)
+
+// ValidSID reports whether s is a well-formed public id with the given prefix.
+func ValidSID(prefix, s string) bool {
+	return strings.HasPrefix(s, prefix) && sidPattern.MatchString(s)
+}
+
+// Limits on what people type.
+const (
+	MaxNameLen     = 100
+	MaxEmailLen    = 254
+	MinPasswordLen = 8
+	// MaxPasswordLen allows long passphrases while bounding hashing work.
+	MaxPasswordLen = 256
+
+	DefaultInviteTTL = 7 * 24 * time.Hour
+	MinInviteTTL     = time.Hour
+	MaxInviteTTL     = 30 * 24 * time.Hour
+)
+
+// NormalizeEmail trims and validates an email address. Case is kept for
+// display; uniqueness is case-insensitive in the database.
+func NormalizeEmail(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", FieldErrorf("email", "Enter an email address.")
+	}
+	if len(s) > MaxEmailLen {
+		return "", FieldErrorf("email", "That email address is too long.")
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
+		return "", FieldErrorf("email", "Enter an email address like name@example.com.")
+	}
+	return s, nil
+}
+
+// NormalizeName trims a person's or an account's name and checks its length.
+func NormalizeName(field, s string) (string, error) {
+	s = strings.Join(strings.Fields(s), " ")
+	if s == "" {
+		return "", FieldErrorf(field, "Enter a name.")
+	}
+	if utf8.RuneCountInString(s) > MaxNameLen {
+		return "", FieldErrorf(field, "Use at most %d characters.", MaxNameLen)
+	}
+	return s, nil
+}
+
+// CheckPasswordLength applies the length rule; common passwords are refused
+// by the password package, which ships the list.
+func CheckPasswordLength(pw string) error {
+	n := utf8.RuneCountInString(pw)
+	if n < MinPasswordLen {
+		return FieldErrorf("password", "Use at least %d characters. A few words together make a strong password that is easy to remember.", MinPasswordLen)
+	}
+	if n > MaxPasswordLen {
+		return FieldErrorf("password", "Use at most %d characters.", MaxPasswordLen)
+	}
+	return nil
+}
+
+// CheckInviteTTL applies the bounds on an account's invitation lifetime.
+func CheckInviteTTL(d time.Duration) error {
+	if d < MinInviteTTL || d > MaxInviteTTL {
+		return FieldErrorf("invite_ttl", "Choose between 1 hour and 30 days.")
+	}
+	return nil
+}
