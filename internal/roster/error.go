@@ -8,14 +8,14 @@ import (
 // Error codes: the kinds of failure every adapter understands. The web layer
 // maps each to an HTTP status; storage maps database errors to them.
 const (
-	EINVALID      = "invalid"       // the input breaks a rule; the message says which
-	ENOTFOUND     = "not_found"     // absent, or not visible to the caller
-	ECONFLICT     = "conflict"      // the change clashes with the current state
-	EFORBIDDEN    = "forbidden"     // the caller may see this but not do it
-	EUNAUTHORIZED = "unauthorized"  // not signed in, or wrong credentials
-	ETOOMANY      = "too_many"      // rate limited
-	EGONE         = "gone"          // a link that expired, was revoked or used
-	EINTERNAL     = "internal"      // anything unexpected; never shown in detail
+	EINVALID      = "invalid"      // the input breaks a rule; the message says which
+	ENOTFOUND     = "not_found"    // absent, or not visible to the caller
+	ECONFLICT     = "conflict"     // the change clashes with the current state
+	EFORBIDDEN    = "forbidden"    // the caller may see this but not do it
+	EUNAUTHORIZED = "unauthorized" // not signed in, or wrong credentials
+	ETOOMANY      = "too_many"     // rate limited
+	EGONE         = "gone"         // a link that expired, was revoked or used
+	EINTERNAL     = "internal"     // anything unexpected; never shown in detail
 )
 
 // Error is a domain error: a code and a message written for the person who
