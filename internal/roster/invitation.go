@@ -25,7 +25,7 @@ type Invitation struct {
 	Email        string
 	Roles        RoleSet
 	InvitedByID  *int64
-	InvitedBy    string // name and email of who sent it, for display
+	InvitedBy    string // name of who sent it, for display
 	CreatedAt    time.Time
 	SentAt       time.Time // when the current link was issued (resend renews it)
 	ExpiresAt    time.Time
@@ -98,4 +98,12 @@ func (d DeliveryState) Label() string {
 		return "Failed"
 	}
 	return "—"
+}
+
+// InvitationRef names the invitation an invitee answers: by the token of the
+// mailed link (which proves the address), or by its public id from the
+// console's own list (which needs a verified login).
+type InvitationRef struct {
+	Token string
+	SID   string
 }

@@ -119,3 +119,25 @@ func CheckInviteTTL(d time.Duration) error {
 	}
 	return nil
 }
+
+// NewUser is what sign-up collects.
+type NewUser struct {
+	Email        string
+	Name         string
+	PasswordHash string
+	// Verified marks the email as proven at creation (sign-up through an
+	// invitation link that came by mail).
+	Verified bool
+}
+
+// TokenMailFunc renders the mail that carries a freshly issued link token.
+// The store calls it inside the transaction, so the mail and the change that
+// causes it commit together.
+type TokenMailFunc func(u *User, token string) Mail
+
+// AccountPage is one page of a user's accounts.
+type AccountPage struct {
+	Memberships []Membership
+	// Next is the cursor of the following page, "" on the last page.
+	Next string
+}

@@ -1,0 +1,310 @@
+// Command roster runs the Roster console.
+//
+//	roster serve        migrate the database, deliver mail, serve the console
+//	roster migrate      apply pending database migrations and exit
+//	roster mailcatcher  a local SMTP server and a page to read what it caught (development only)
+//
+// Configuration comes from the environment, with a matching flag for each
+// setting (flags win). See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"roster/internal/mail"
+	"roster/internal/mailcatcher"
+	"roster/internal/password"
+	"roster/internal/postgres"
+	"roster/internal/web"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "roster:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: roster <command> [flags]
+
+commands:
+  serve        migrate the database, deliver mail and serve the console
+  migrate      apply pending database migrations and exit
+  mailcatcher  run a local SMTP server that keeps mail for reading (development only)
+
+Run 'roster <command> -h' for the flags of a command.`
+
+// run is main without the process: tests call it with their own arguments,
+// environment and context.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		cfg, err := parseServeConfig(args[1:], getenv, stderr)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, cfg, stdout)
+	case "migrate":
+		cfg, err := parseServeConfig(args[1:], getenv, stderr)
+		if err != nil {
+			return err
+		}
+		return migrateOnly(ctx, cfg, stdout)
+	case "mailcatcher":
+		return runMailcatcher(ctx, args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	fmt.Fprintln(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// config is everything serve needs, read and checked before anything starts.
+type config struct {
+	DatabaseURL     string
+	Addr            string
+	BaseURL         *url.URL
+	SMTP            *mail.Config // nil: mail stays queued in the outbox
+	TrustedProxies  []netip.Prefix
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+	LogFormat       string
+}
+
+func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dbURL := fs.String("database-url", env("DATABASE_URL", ""), "PostgreSQL URL (DATABASE_URL)")
+	addr := fs.String("addr", env("ROSTER_ADDR", "127.0.0.1:8080"), "listen address (ROSTER_ADDR)")
+	base := fs.String("base-url", env("ROSTER_BASE_URL", ""), "public URL, used in mailed links and for cookie security (ROSTER_BASE_URL); default http://ADDR")
+	smtpURL := fs.String("smtp-url", env("ROSTER_SMTP_URL", ""), "SMTP server, e.g. smtp://user:pass@host:587?tls=starttls (ROSTER_SMTP_URL)")
+	from := fs.String("mail-from", env("ROSTER_MAIL_FROM", "Roster <roster@localhost>"), "sender of every mail (ROSTER_MAIL_FROM)")
+	proxies := fs.String("trusted-proxies", env("ROSTER_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs whose X-Forwarded-For is trusted (ROSTER_TRUSTED_PROXIES)")
+	idle := fs.Duration("session-idle", envDuration(getenv, "ROSTER_SESSION_IDLE", 24*time.Hour), "sign out after this long without a request (ROSTER_SESSION_IDLE)")
+	absolute := fs.Duration("session-max", envDuration(getenv, "ROSTER_SESSION_MAX", 14*24*time.Hour), "sign out this long after signing in (ROSTER_SESSION_MAX)")
+	logFormat := fs.String("log-format", env("ROSTER_LOG_FORMAT", "text"), "text or json (ROSTER_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+
+	cfg := &config{DatabaseURL: *dbURL, Addr: *addr, IdleTimeout: *idle, AbsoluteTimeout: *absolute, LogFormat: *logFormat}
+	var problems []string
+	if cfg.DatabaseURL == "" {
+		problems = append(problems, "DATABASE_URL is not set: give the PostgreSQL URL, e.g. postgres://user@127.0.0.1:5432/roster (make run sets it for you)")
+	}
+	if *base == "" {
+		*base = "http://" + cfg.Addr
+	}
+	u, err := url.Parse(*base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		problems = append(problems, fmt.Sprintf("ROSTER_BASE_URL %q must be an absolute http:// or https:// URL", *base))
+	} else {
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		cfg.BaseURL = u
+	}
+	if *smtpURL != "" {
+		mc, err := mail.ParseSMTPURL(*smtpURL)
+		if err != nil {
+			problems = append(problems, "ROSTER_SMTP_URL: "+err.Error())
+		} else {
+			mc.From = *from
+			if err := mc.Validate(); err != nil {
+				problems = append(problems, err.Error())
+			}
+			cfg.SMTP = &mc
+		}
+	}
+	for _, p := range strings.Split(*proxies, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			if a, err := netip.ParseAddr(p); err == nil {
+				p = netip.PrefixFrom(a, a.BitLen()).String()
+			}
+		}
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("ROSTER_TRUSTED_PROXIES: %q is not an address or CIDR", p))
+			continue
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, pfx.Masked())
+	}
+	if cfg.IdleTimeout < time.Minute || cfg.AbsoluteTimeout < cfg.IdleTimeout {
+		problems = append(problems, "ROSTER_SESSION_IDLE must be at least 1m and ROSTER_SESSION_MAX at least as long")
+	}
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		problems = append(problems, "ROSTER_LOG_FORMAT must be text or json")
+	}
+	if len(problems) > 0 {
+		return nil, errors.New("configuration:\n  " + strings.Join(problems, "\n  "))
+	}
+	return cfg, nil
+}
+
+func envDuration(getenv func(string) string, name string, def time.Duration) time.Duration {
+	if v := getenv(name); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+func openMigrated(ctx context.Context, cfg *config) (*pgxpool.Pool, error) {
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := postgres.MigratePool(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("migrating the database: %w", err)
+	}
+	return pool, nil
+}
+
+func migrateOnly(ctx context.Context, cfg *config, stdout io.Writer) error {
+	pool, err := openMigrated(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	pool.Close()
+	fmt.Fprintln(stdout, "roster: database is up to date")
+	return nil
+}
+
+// serve wires everything by hand and runs until ctx is cancelled, then shuts
+// down gracefully: no new requests, in-flight ones finish, mail stops.
+func serve(ctx context.Context, cfg *config, stdout io.Writer) error {
+	logger := newLogger(cfg.LogFormat, stdout)
+	pool, err := openMigrated(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	db := postgres.New(pool)
+
+	webCfg := web.Config{
+		BaseURL:         cfg.BaseURL,
+		TrustedProxies:  cfg.TrustedProxies,
+		IdleTimeout:     cfg.IdleTimeout,
+		AbsoluteTimeout: cfg.AbsoluteTimeout,
+	}
+	srv := &web.Server{
+		Store:         db,
+		Sessions:      web.NewSessions(pgxstore.New(pool), webCfg),
+		Hasher:        password.New(0),
+		CheckPassword: password.Check,
+		Mail:          mail.Composer{},
+		Config:        webCfg,
+		Logger:        logger,
+	}
+	httpServer := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+
+	mailCtx, stopMail := context.WithCancel(context.Background())
+	defer stopMail()
+	mailDone := make(chan struct{})
+	if cfg.SMTP != nil {
+		sender, err := mail.NewSender(*cfg.SMTP)
+		if err != nil {
+			return err
+		}
+		w := &mail.Worker{Outbox: db, Sender: sender, Wake: postgres.NewMailListener(pool, logger), Logger: logger}
+		go func() { defer close(mailDone); w.Run(mailCtx) }()
+		logger.Info("mail delivery on", "smtp", cfg.SMTP.String())
+	} else {
+		close(mailDone)
+		logger.Warn("ROSTER_SMTP_URL is not set: mail is kept in the outbox and sent once an SMTP server is configured")
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- httpServer.ListenAndServe() }()
+	logger.Info("Roster is serving", "addr", cfg.Addr, "open", cfg.BaseURL.String())
+
+	select {
+	case err := <-errc:
+		stopMail()
+		<-mailDone
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = httpServer.Shutdown(shutCtx)
+	stopMail()
+	<-mailDone
+	return err
+}
+
+// runMailcatcher runs the development mail catcher until ctx is cancelled.
+func runMailcatcher(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("mailcatcher", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	smtpAddr := fs.String("smtp", "127.0.0.1:1025", "SMTP listen address (loopback only)")
+	httpAddr := fs.String("http", "127.0.0.1:8025", "address of the page that shows caught mail")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	mc, err := mailcatcher.Start(*smtpAddr)
+	if err != nil {
+		return err
+	}
+	defer mc.Close()
+	hs := &http.Server{Addr: *httpAddr, Handler: mc.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ListenAndServe() }()
+	fmt.Fprintf(stdout, "mailcatcher: SMTP on %s, read mail at http://%s/\n", mc.Addr(), *httpAddr)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return hs.Shutdown(shutCtx)
+}

@@ -1,0 +1,186 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"roster/internal/roster"
+)
+
+const accountColumns = `a.id, a.sid, a.name, a.invite_ttl, a.member_count, a.created_at`
+
+func accountDest(a *roster.Account) []any {
+	return []any{&a.ID, &a.SID, &a.Name, &a.InviteTTL, &a.MemberCount, &a.CreatedAt}
+}
+
+// CreateAccount creates an account of which the user is the Owner.
+func (db *DB) CreateAccount(ctx context.Context, userID int64, name string) (*roster.Account, error) {
+	var a *roster.Account
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		a, err = createAccount(ctx, tx, userID, name)
+		return err
+	})
+	return a, mapError(err)
+}
+
+func createAccount(ctx context.Context, tx pgx.Tx, userID int64, name string) (*roster.Account, error) {
+	var a roster.Account
+	if err := tx.QueryRow(ctx, `
+		INSERT INTO accounts AS a (sid, name, created_by, member_count) VALUES ($1, $2, $3, 1)
+		RETURNING `+accountColumns, newSID(roster.PrefixAccount), name, userID).Scan(accountDest(&a)...); err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO memberships (account_id, user_id, roles, last_used_at) VALUES ($1, $2, '{owner}', now())`,
+		a.ID, userID); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+const membershipColumns = accountColumns + `, ` + userColumns + `, m.roles, m.created_at, m.last_used_at`
+
+func scanMembership(row pgx.Row, m *roster.Membership, extra ...any) error {
+	var roles []string
+	dest := append(accountDest(&m.Account), &m.User.ID, &m.User.SID, &m.User.Email, &m.User.Name, &m.User.EmailVerifiedAt, &m.User.CreatedAt, &roles, &m.CreatedAt, &m.LastUsedAt)
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return err
+	}
+	m.Roles = roster.ParseRoleSet(roles)
+	return nil
+}
+
+// Membership returns the user's membership in the account with that public
+// id. ENOTFOUND when the account does not exist or the user is not a member:
+// the caller cannot tell the two apart.
+func (db *DB) Membership(ctx context.Context, accountSID string, userID int64) (*roster.Membership, error) {
+	if !roster.ValidSID(roster.PrefixAccount, accountSID) {
+		return nil, roster.Errorf(roster.ENOTFOUND, "Not found.")
+	}
+	var m roster.Membership
+	err := scanMembership(db.Pool.QueryRow(ctx, `
+		SELECT `+membershipColumns+`
+		FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
+		WHERE a.sid = $1 AND m.user_id = $2`, accountSID, userID), &m)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return &m, nil
+}
+
+// TouchMembership records that the user just used the account, for the
+// "most recently used first" order of the Accounts drop-down.
+func (db *DB) TouchMembership(ctx context.Context, accountID, userID int64) error {
+	_, err := db.Pool.Exec(ctx, `
+		UPDATE memberships SET last_used_at = now()
+		WHERE account_id = $1 AND user_id = $2`,
+		accountID, userID)
+	return err
+}
+
+// UserAccounts lists the user's accounts, most recently used first, for the
+// Accounts drop-down.
+func (db *DB) UserAccounts(ctx context.Context, userID int64, limit int) ([]roster.Membership, error) {
+	rows, err := db.Pool.Query(ctx, `
+		SELECT `+membershipColumns+`
+		FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
+		WHERE m.user_id = $1
+		ORDER BY m.last_used_at DESC NULLS LAST, a.id DESC
+		LIMIT $2`, userID, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collectMemberships(rows)
+}
+
+func collectMemberships(rows pgx.Rows) ([]roster.Membership, error) {
+	defer rows.Close()
+	var out []roster.Membership
+	for rows.Next() {
+		var m roster.Membership
+		if err := scanMembership(rows, &m); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// SearchUserAccounts pages through the user's accounts by name, optionally
+// filtered by a part of the name or the account SID. after is the name-and-id
+// cursor returned as Next by the previous page.
+func (db *DB) SearchUserAccounts(ctx context.Context, userID int64, query string, after string, limit int) (*roster.AccountPage, error) {
+	query = strings.TrimSpace(query)
+	afterName, afterID := decodeCursor(after)
+	rows, err := db.Pool.Query(ctx, `
+		SELECT `+membershipColumns+`
+		FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
+		WHERE m.user_id = $1
+		  AND ($2 = '' OR a.sid = upper(left($2, 2)) || lower(substr($2, 3)) OR a.name ILIKE '%' || $3 || '%')
+		  AND ($4::text IS NULL OR (lower(a.name), a.id) > ($4, $5))
+		ORDER BY lower(a.name), a.id
+		LIMIT $6`, userID, query, escapeLike(query), afterName, afterID, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := collectMemberships(rows)
+	if err != nil {
+		return nil, err
+	}
+	page := &roster.AccountPage{Memberships: ms}
+	if len(ms) > limit {
+		page.Memberships = ms[:limit]
+		last := ms[limit-1].Account
+		page.Next = encodeCursor(strings.ToLower(last.Name), last.ID)
+	}
+	return page, nil
+}
+
+// UpdateAccountSettings changes the account's name and default invitation
+// lifetime. Only members allowed to edit settings may; the permission is
+// checked again here so that no path can skip it.
+func (db *DB) UpdateAccountSettings(ctx context.Context, actor *roster.Membership, name string, ttl time.Duration) error {
+	if !actor.Roles.Can(roster.EditSettings) {
+		return roster.Errorf(roster.EFORBIDDEN, "Only the Owner and Administrators can change account settings.")
+	}
+	if err := roster.CheckInviteTTL(ttl); err != nil {
+		return err
+	}
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := lockMembership(ctx, tx, actor.Account.ID, actor.User.ID, roster.EditSettings); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE accounts SET name = $2, invite_ttl = $3::interval WHERE id = $1`, actor.Account.ID, name, ttl)
+		return err
+	})
+}
+
+// lockMembership locks the account row, which serialises every membership
+// change of that account, and re-reads the actor's roles under that lock, so a
+// decision is never made on roles that changed meanwhile. With need != "",
+// the actor must still hold that permission.
+func lockMembership(ctx context.Context, tx pgx.Tx, accountID, userID int64, need roster.Permission) (roster.RoleSet, error) {
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, accountID); err != nil {
+		return nil, err
+	}
+	var roles []string
+	err := tx.QueryRow(ctx, `SELECT roles FROM memberships WHERE account_id = $1 AND user_id = $2`, accountID, userID).Scan(&roles)
+	if err == pgx.ErrNoRows {
+		return nil, roster.Errorf(roster.ENOTFOUND, "Not found.")
+	} else if err != nil {
+		return nil, err
+	}
+	rs := roster.ParseRoleSet(roles)
+	if need != "" && !rs.Can(need) {
+		return nil, roster.Errorf(roster.EFORBIDDEN, "You no longer have permission to do this.")
+	}
+	return rs, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

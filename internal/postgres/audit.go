@@ -1,0 +1,92 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"roster/internal/roster"
+)
+
+// auditEntry is one event to append, in the transaction of its change.
+type auditEntry struct {
+	AccountID    int64
+	ActorID      *int64
+	Action       roster.AuditAction
+	TargetID     *int64
+	TargetEmail  string
+	InvitationID *int64
+	RolesBefore  roster.RoleSet
+	RolesAfter   roster.RoleSet
+	Detail       string
+	Origin       roster.Origin
+}
+
+func nullableRoles(r roster.RoleSet) []string {
+	if r == nil {
+		return nil
+	}
+	return r.Strings()
+}
+
+// writeAudit appends an event. The actor's email is copied so the log reads
+// the same after people change.
+func writeAudit(ctx context.Context, tx pgx.Tx, e auditEntry) error {
+	_, err := tx.Exec(ctx, `
+		INSERT INTO audit_events (account_id, actor_id, actor_email, action, target_id, target_email,
+			invitation_id, roles_before, roles_after, ip, via, detail)
+		VALUES ($1, $2, coalesce((SELECT email FROM users WHERE id = $2), ''), $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		e.AccountID, e.ActorID, string(e.Action), e.TargetID, e.TargetEmail, e.InvitationID,
+		nullableRoles(e.RolesBefore), nullableRoles(e.RolesAfter), e.Origin.IP, e.Origin.Via, e.Detail)
+	return err
+}
+
+// ListAudit pages through the account's audit log, newest first.
+func (db *DB) ListAudit(ctx context.Context, accountID int64, f roster.AuditFilter, after string, limit int) (*roster.AuditPage, error) {
+	var afterID int64
+	if after != "" {
+		afterID, _ = strconv.ParseInt(after, 10, 64)
+	}
+	person := strings.TrimSpace(f.Person)
+	rows, err := db.Pool.Query(ctx, `
+		SELECT e.id, e.action, e.actor_email, coalesce(u.name, ''), e.target_email, e.roles_before, e.roles_after,
+			e.ip, e.via, e.detail, e.created_at
+		FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
+		WHERE e.account_id = $1
+		  AND ($2 = 0 OR e.id < $2)
+		  AND ($3 = '' OR e.actor_email ILIKE '%' || $3 || '%' OR e.target_email ILIKE '%' || $3 || '%')
+		  AND ($4 = '' OR e.action = $4)
+		ORDER BY e.id DESC
+		LIMIT $5`, accountID, afterID, escapeLike(person), string(f.Action), limit+1)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	page := &roster.AuditPage{}
+	for rows.Next() {
+		var e roster.AuditEvent
+		var action string
+		var before, after []string
+		if err := rows.Scan(&e.ID, &action, &e.ActorEmail, &e.ActorName, &e.TargetEmail, &before, &after, &e.IP, &e.Via, &e.Detail, &e.CreatedAt); err != nil {
+			return nil, err
+		}
+		e.Action = roster.AuditAction(action)
+		if before != nil {
+			e.RolesBefore = roster.ParseRoleSet(before)
+		}
+		if after != nil {
+			e.RolesAfter = roster.ParseRoleSet(after)
+		}
+		page.Events = append(page.Events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(page.Events) > limit {
+		page.Events = page.Events[:limit]
+		page.Next = strconv.FormatInt(page.Events[limit-1].ID, 10)
+	}
+	return page, nil
+}

@@ -1,0 +1,429 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"roster/internal/roster"
+)
+
+// Resend limits: per invitation and per account, over resendWindow, so that
+// Resend Invite cannot flood someone's inbox.
+const (
+	resendWindow         = time.Hour
+	maxResendsPerInvite  = 3
+	maxResendsPerAccount = 30
+)
+
+const invitationColumns = `i.id, i.sid, i.account_id, a.sid, a.name, i.email, i.roles, i.invited_by,
+	coalesce(inv.name, ''), i.created_at, i.sent_at, i.expires_at, i.status, i.status_reason,
+	coalesce((SELECT o.status FROM email_outbox o WHERE o.invitation_id = i.id AND o.status <> 'cancelled' ORDER BY o.id DESC LIMIT 1), '')`
+
+const invitationFrom = `invitations i JOIN accounts a ON a.id = i.account_id LEFT JOIN users inv ON inv.id = i.invited_by`
+
+func scanInvitation(row pgx.Row, inv *roster.Invitation) error {
+	var roles []string
+	var status, delivery string
+	if err := row.Scan(&inv.ID, &inv.SID, &inv.AccountID, &inv.AccountSID, &inv.AccountName, &inv.Email, &roles, &inv.InvitedByID,
+		&inv.InvitedBy, &inv.CreatedAt, &inv.SentAt, &inv.ExpiresAt, &status, &inv.StatusReason, &delivery); err != nil {
+		return err
+	}
+	inv.Roles = roster.ParseRoleSet(roles)
+	inv.Status = roster.InvitationStatus(status)
+	inv.Delivery = roster.DeliveryState(delivery)
+	return nil
+}
+
+func collectInvitations(rows pgx.Rows) ([]roster.Invitation, error) {
+	defer rows.Close()
+	var out []roster.Invitation
+	for rows.Next() {
+		var inv roster.Invitation
+		if err := scanInvitation(rows, &inv); err != nil {
+			return nil, err
+		}
+		out = append(out, inv)
+	}
+	return out, rows.Err()
+}
+
+// Invite invites email to the actor's account with roles, mails the link
+// (rendered by render, in the same transaction) and records the event.
+// Refused: roles the actor may not grant (roster.Authorize), an email that
+// already belongs to a member, an email with a pending invitation.
+func (db *DB) Invite(ctx context.Context, actor *roster.Membership, email string, roles roster.RoleSet, origin roster.Origin, render roster.InvitationMailFunc) (*roster.Invitation, error) {
+	var inv roster.Invitation
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		fresh, err := lockMembership(ctx, tx, actor.Account.ID, actor.User.ID, "")
+		if err != nil {
+			return err
+		}
+		if err := roster.Authorize(roster.ActInvite, roster.Member{UserID: actor.User.ID, Roles: fresh}, nil, roles); err != nil {
+			return err
+		}
+		var member bool
+		if err := tx.QueryRow(ctx, `
+			SELECT EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.account_id = $1 AND u.email = $2)`,
+			actor.Account.ID, email).Scan(&member); err != nil {
+			return err
+		}
+		if member {
+			return roster.FieldErrorf("email", "%s is already a member of this account. To change what they can do, open their name on Manage users.", email)
+		}
+		token, hash := newToken()
+		var id int64
+		err = tx.QueryRow(ctx, `
+			INSERT INTO invitations (sid, account_id, email, roles, token_hash, invited_by, expires_at)
+			SELECT $1, a.id, $3, $4, $5, $6, now() + a.invite_ttl FROM accounts a WHERE a.id = $2
+			RETURNING id`,
+			newSID(roster.PrefixInvitation), actor.Account.ID, email, roles.Strings(), hash, actor.User.ID).Scan(&id)
+		if err != nil {
+			return mapError(err)
+		}
+		if err := loadInvitation(ctx, tx, `i.id = $1`, &inv, id); err != nil {
+			return err
+		}
+		if err := sendInvitationMail(ctx, tx, &inv, token, render); err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, auditEntry{
+			AccountID: actor.Account.ID, ActorID: &actor.User.ID, Action: roster.AuditInvitationSent,
+			TargetEmail: email, InvitationID: &inv.ID, RolesAfter: roles, Origin: origin,
+		})
+	})
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return &inv, nil
+}
+
+func loadInvitation(ctx context.Context, q pgx.Tx, where string, inv *roster.Invitation, args ...any) error {
+	return scanInvitation(q.QueryRow(ctx, `SELECT `+invitationColumns+` FROM `+invitationFrom+` WHERE `+where, args...), inv)
+}
+
+func sendInvitationMail(ctx context.Context, tx pgx.Tx, inv *roster.Invitation, token string, render roster.InvitationMailFunc) error {
+	m := render(inv, token)
+	m.Kind = roster.MailInvitation
+	m.AccountID = &inv.AccountID
+	m.InvitationID = &inv.ID
+	if _, err := enqueueMail(ctx, tx, m); err != nil {
+		return err
+	}
+	inv.Delivery = roster.DeliveryQueued
+	return nil
+}
+
+// Invitation returns an invitation of the account by its public id, or
+// ENOTFOUND: invitations of other accounts are invisible.
+func (db *DB) Invitation(ctx context.Context, accountID int64, sid string) (*roster.Invitation, error) {
+	if !roster.ValidSID(roster.PrefixInvitation, sid) {
+		return nil, roster.Errorf(roster.ENOTFOUND, "Not found.")
+	}
+	var inv roster.Invitation
+	err := scanInvitation(db.Pool.QueryRow(ctx, `SELECT `+invitationColumns+` FROM `+invitationFrom+`
+		WHERE i.account_id = $1 AND i.sid = $2`, accountID, sid), &inv)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return &inv, nil
+}
+
+// lockInvitation locks the account (serialising its membership changes) and
+// then the invitation, and loads both the actor's fresh roles and the
+// invitation.
+func lockInvitation(ctx context.Context, tx pgx.Tx, actor *roster.Membership, sid string, inv *roster.Invitation) (roster.RoleSet, error) {
+	fresh, err := lockMembership(ctx, tx, actor.Account.ID, actor.User.ID, "")
+	if err != nil {
+		return nil, err
+	}
+	if !roster.ValidSID(roster.PrefixInvitation, sid) {
+		return nil, roster.Errorf(roster.ENOTFOUND, "Not found.")
+	}
+	if err := loadInvitation(ctx, tx, `i.account_id = $1 AND i.sid = $2 FOR UPDATE OF i`, inv, actor.Account.ID, sid); err != nil {
+		return nil, mapError(err)
+	}
+	return fresh, nil
+}
+
+// Resend issues a new link and a new expiry for a pending or expired
+// invitation; the old link stops working and an old unsent mail is
+// cancelled. Rate-limited per invitation and per account.
+func (db *DB) Resend(ctx context.Context, actor *roster.Membership, sid string, origin roster.Origin, render roster.InvitationMailFunc) (*roster.Invitation, error) {
+	var inv roster.Invitation
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		fresh, err := lockInvitation(ctx, tx, actor, sid, &inv)
+		if err != nil {
+			return err
+		}
+		if err := roster.Authorize(roster.ActResend, roster.Member{UserID: actor.User.ID, Roles: fresh}, nil, inv.Roles); err != nil {
+			return err
+		}
+		if err := inv.CheckResendable(db.Now()); err != nil {
+			return err
+		}
+		if err := takeRate(ctx, tx, fmt.Sprintf("resend:invitation:%d", inv.ID), maxResendsPerInvite,
+			"This invitation was resent %d times in the last hour. Wait a while before resending it again, so the invitee isn't flooded with mail.", maxResendsPerInvite); err != nil {
+			return err
+		}
+		if err := takeRate(ctx, tx, fmt.Sprintf("resend:account:%d", actor.Account.ID), maxResendsPerAccount,
+			"Invitations in this account were resent %d times in the last hour. Wait a while before resending more.", maxResendsPerAccount); err != nil {
+			return err
+		}
+		token, hash := newToken()
+		if _, err := tx.Exec(ctx, `
+			UPDATE invitations i SET token_hash = $2, sent_at = now(), expires_at = now() + a.invite_ttl, resend_count = resend_count + 1
+			FROM accounts a WHERE i.id = $1 AND a.id = i.account_id`, inv.ID, hash); err != nil {
+			return err
+		}
+		if err := cancelInvitationMail(ctx, tx, inv.ID); err != nil {
+			return err
+		}
+		if err := loadInvitation(ctx, tx, `i.id = $1`, &inv, inv.ID); err != nil {
+			return err
+		}
+		if err := sendInvitationMail(ctx, tx, &inv, token, render); err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, auditEntry{
+			AccountID: actor.Account.ID, ActorID: &actor.User.ID, Action: roster.AuditInvitationResent,
+			TargetEmail: inv.Email, InvitationID: &inv.ID, RolesAfter: inv.Roles, Origin: origin,
+		})
+	})
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return &inv, nil
+}
+
+// takeRate records one use of key and refuses with ETOOMANY when key was
+// used max times within resendWindow. It runs under the account lock, so
+// concurrent requests count correctly.
+func takeRate(ctx context.Context, tx pgx.Tx, key string, max int, format string, args ...any) error {
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM rate_events WHERE key = $1 AND created_at > now() - $2::interval`, key, resendWindow).Scan(&n); err != nil {
+		return err
+	}
+	if n >= max {
+		return roster.Errorf(roster.ETOOMANY, format, args...)
+	}
+	_, err := tx.Exec(ctx, `
+		WITH gone AS (DELETE FROM rate_events WHERE created_at < now() - interval '1 day')
+		INSERT INTO rate_events (key) VALUES ($1)`, key)
+	return err
+}
+
+// Revoke ends a pending (or expired) invitation: its link stops working and
+// an unsent mail is cancelled.
+func (db *DB) Revoke(ctx context.Context, actor *roster.Membership, sid string, origin roster.Origin) (*roster.Invitation, error) {
+	var inv roster.Invitation
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		fresh, err := lockInvitation(ctx, tx, actor, sid, &inv)
+		if err != nil {
+			return err
+		}
+		if err := roster.Authorize(roster.ActRevoke, roster.Member{UserID: actor.User.ID, Roles: fresh}, nil, nil); err != nil {
+			return err
+		}
+		if inv.Status != roster.InvitationPending {
+			return roster.Errorf(roster.ECONFLICT, "This invitation was already %s.", inv.Status)
+		}
+		if err := closeInvitation(ctx, tx, inv.ID, roster.InvitationRevoked, "Revoked by "+actor.User.Name); err != nil {
+			return err
+		}
+		inv.Status = roster.InvitationRevoked
+		return writeAudit(ctx, tx, auditEntry{
+			AccountID: actor.Account.ID, ActorID: &actor.User.ID, Action: roster.AuditInvitationRevoked,
+			TargetEmail: inv.Email, InvitationID: &inv.ID, RolesBefore: inv.Roles, Origin: origin,
+		})
+	})
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return &inv, nil
+}
+
+func closeInvitation(ctx context.Context, tx pgx.Tx, id int64, status roster.InvitationStatus, reason string) error {
+	if _, err := tx.Exec(ctx, `UPDATE invitations SET status = $2, status_reason = $3, status_at = now() WHERE id = $1`, id, string(status), reason); err != nil {
+		return err
+	}
+	return cancelInvitationMail(ctx, tx, id)
+}
+
+// InvitationByToken returns the invitation a link's token belongs to, in any
+// state, or ENOTFOUND. Looking never consumes it.
+func (db *DB) InvitationByToken(ctx context.Context, token string) (*roster.Invitation, error) {
+	var inv roster.Invitation
+	err := scanInvitation(db.Pool.QueryRow(ctx, `SELECT `+invitationColumns+` FROM `+invitationFrom+` WHERE i.token_hash = $1`, hashToken(token)), &inv)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return &inv, nil
+}
+
+// findForInvitee locks the invitation the invitee refers to and checks that
+// it is theirs to answer: usable now, addressed to their email, and either
+// proven by the link's token or answered by a verified login.
+func (db *DB) findForInvitee(ctx context.Context, tx pgx.Tx, user *roster.User, ref roster.InvitationRef, inv *roster.Invitation) error {
+	var err error
+	if ref.Token != "" {
+		err = loadInvitation(ctx, tx, `i.token_hash = $1 FOR UPDATE OF i`, inv, hashToken(ref.Token))
+	} else {
+		err = loadInvitation(ctx, tx, `i.sid = $1 AND i.email = $2 FOR UPDATE OF i`, inv, ref.SID, user.Email)
+	}
+	if err != nil {
+		return mapError(err)
+	}
+	if err := inv.CheckUsable(db.Now()); err != nil {
+		return err
+	}
+	if !strings.EqualFold(inv.Email, user.Email) {
+		return roster.Errorf(roster.EFORBIDDEN, "This invitation is for %s, but you're signed in as %s. Sign out and continue as %s.", inv.Email, user.Email, inv.Email)
+	}
+	if ref.Token == "" && !user.Verified() {
+		return roster.Errorf(roster.EFORBIDDEN, "Verify your email address before accepting invitations. We can send the verification email again.")
+	}
+	return nil
+}
+
+// AcceptInvitation makes user a member with the invitation's roles. The
+// invitation is locked and consumed in one transaction, so a double submit
+// joins once. Following the mailed link proves the address, which is marked
+// verified.
+func (db *DB) AcceptInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.Invitation, error) {
+	var inv roster.Invitation
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := db.findForInvitee(ctx, tx, user, ref, &inv); err != nil {
+			return err
+		}
+		return acceptLocked(ctx, tx, user.ID, &inv, ref.Token != "", origin)
+	})
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return &inv, nil
+}
+
+func acceptLocked(ctx context.Context, tx pgx.Tx, userID int64, inv *roster.Invitation, proven bool, origin roster.Origin) error {
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, inv.AccountID); err != nil {
+		return err
+	}
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO memberships (account_id, user_id, roles, last_used_at) VALUES ($1, $2, $3, now())
+		ON CONFLICT (account_id, user_id) DO NOTHING`, inv.AccountID, userID, inv.Roles.Strings())
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 1 {
+		if _, err := tx.Exec(ctx, `UPDATE accounts SET member_count = member_count + 1 WHERE id = $1`, inv.AccountID); err != nil {
+			return err
+		}
+	}
+	if proven {
+		if _, err := tx.Exec(ctx, `UPDATE users SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1`, userID); err != nil {
+			return err
+		}
+	}
+	if err := closeInvitation(ctx, tx, inv.ID, roster.InvitationAccepted, ""); err != nil {
+		return err
+	}
+	inv.Status = roster.InvitationAccepted
+	return writeAudit(ctx, tx, auditEntry{
+		AccountID: inv.AccountID, ActorID: &userID, Action: roster.AuditInvitationAccepted, TargetID: &userID,
+		TargetEmail: inv.Email, InvitationID: &inv.ID, RolesAfter: inv.Roles, Origin: origin,
+	})
+}
+
+// DeclineInvitation closes the invitation without joining.
+func (db *DB) DeclineInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.Invitation, error) {
+	var inv roster.Invitation
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := db.findForInvitee(ctx, tx, user, ref, &inv); err != nil {
+			return err
+		}
+		if err := closeInvitation(ctx, tx, inv.ID, roster.InvitationDeclined, "Declined by "+user.Name); err != nil {
+			return err
+		}
+		inv.Status = roster.InvitationDeclined
+		return writeAudit(ctx, tx, auditEntry{
+			AccountID: inv.AccountID, ActorID: &user.ID, Action: roster.AuditInvitationDeclined, TargetID: &user.ID,
+			TargetEmail: inv.Email, InvitationID: &inv.ID, RolesBefore: inv.Roles, Origin: origin,
+		})
+	})
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return &inv, nil
+}
+
+// SignUpAndAccept creates a login for the invited email (verified: the link
+// proves it) and accepts the invitation, in one transaction.
+func (db *DB) SignUpAndAccept(ctx context.Context, nu roster.NewUser, token string, origin roster.Origin) (*roster.User, *roster.Invitation, error) {
+	var u roster.User
+	var inv roster.Invitation
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := loadInvitation(ctx, tx, `i.token_hash = $1 FOR UPDATE OF i`, &inv, hashToken(token)); err != nil {
+			return mapError(err)
+		}
+		if err := inv.CheckUsable(db.Now()); err != nil {
+			return err
+		}
+		nu.Email = inv.Email
+		nu.Verified = true
+		if err := createUser(ctx, tx, nu, &u); err != nil {
+			return err
+		}
+		return acceptLocked(ctx, tx, u.ID, &inv, true, origin)
+	})
+	if err != nil {
+		return nil, nil, mapError(err)
+	}
+	return &u, &inv, nil
+}
+
+// PendingInvitationsFor lists usable invitations addressed to email, newest
+// first, for the invitee's own list in the console.
+func (db *DB) PendingInvitationsFor(ctx context.Context, email string) ([]roster.Invitation, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT `+invitationColumns+` FROM `+invitationFrom+`
+		WHERE i.email = $1 AND i.status = 'pending' AND i.expires_at > now()
+		ORDER BY i.sent_at DESC LIMIT 50`, email)
+	if err != nil {
+		return nil, err
+	}
+	return collectInvitations(rows)
+}
+
+// CountPendingInvitationsFor counts usable invitations addressed to email.
+func (db *DB) CountPendingInvitationsFor(ctx context.Context, email string) (int, error) {
+	var n int
+	err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM invitations WHERE email = $1 AND status = 'pending' AND expires_at > now()`, email).Scan(&n)
+	return n, err
+}
+
+// ListInvitations lists the account's Invited Users: pending and expired
+// invitations, and those revoked or declined within the last 30 days (with
+// the reason), newest first, narrowed by filter.
+func (db *DB) ListInvitations(ctx context.Context, accountID int64, f roster.MemberFilter, limit int) ([]roster.Invitation, error) {
+	q := searchTerm(f.Query)
+	rows, err := db.Pool.Query(ctx, `SELECT `+invitationColumns+` FROM `+invitationFrom+`
+		WHERE i.account_id = $1
+		  AND (i.status = 'pending' OR (i.status IN ('revoked', 'declined') AND i.status_at > now() - interval '30 days'))
+		  AND ($2 = '' OR i.email ILIKE '%' || $2 || '%')
+		  AND ($3 = '' OR $3 = ANY (i.roles))
+		ORDER BY i.status = 'pending' DESC, i.sent_at DESC, i.id DESC
+		LIMIT $4`, accountID, escapeLike(q), string(f.Role), limit)
+	if err != nil {
+		return nil, err
+	}
+	return collectInvitations(rows)
+}
+
+func searchTerm(q string) string {
+	if len([]rune(q)) < roster.MinSearchLen {
+		return ""
+	}
+	return q
+}

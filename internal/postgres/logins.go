@@ -1,0 +1,95 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"time"
+
+	"roster/internal/roster"
+)
+
+// loginTouchEvery bounds how often a request writes last_seen_at: the idle
+// timeout needs minutes, not every request.
+const loginTouchEvery = 5 * time.Minute
+
+// CreateLogin records a new signed-in session for the user and returns its
+// id, which the web session keeps.
+func (db *DB) CreateLogin(ctx context.Context, userID int64, ip, userAgent string) (string, error) {
+	var b [24]byte
+	rand.Read(b[:])
+	id := base64.RawURLEncoding.EncodeToString(b[:])
+	if len(userAgent) > 300 {
+		userAgent = userAgent[:300]
+	}
+	_, err := db.Pool.Exec(ctx, `INSERT INTO logins (id, user_id, ip, user_agent) VALUES ($1, $2, $3, $4)`, id, userID, ip, userAgent)
+	return id, err
+}
+
+// LoginUser returns the user of a live login: not revoked, seen within idle
+// and created within absolute. Otherwise ENOTFOUND (the caller treats the
+// request as signed out). It refreshes last_seen_at at most every few minutes.
+func (db *DB) LoginUser(ctx context.Context, loginID string, idle, absolute time.Duration) (*roster.User, error) {
+	var u roster.User
+	var lastSeen time.Time
+	err := scanUser(db.Pool.QueryRow(ctx, `
+		SELECT `+userColumns+`, l.last_seen_at
+		FROM logins l JOIN users u ON u.id = l.user_id
+		WHERE l.id = $1 AND l.revoked_at IS NULL
+		  AND l.last_seen_at > now() - $2::interval
+		  AND l.created_at > now() - $3::interval`, loginID, idle, absolute), &u, &lastSeen)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	if time.Since(lastSeen) > loginTouchEvery {
+		if _, err := db.Pool.Exec(ctx, `UPDATE logins SET last_seen_at = now() WHERE id = $1`, loginID); err != nil {
+			return nil, err
+		}
+	}
+	return &u, nil
+}
+
+// RevokeLogin ends one signed-in session for good.
+func (db *DB) RevokeLogin(ctx context.Context, loginID string) error {
+	_, err := db.Pool.Exec(ctx, `UPDATE logins SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, loginID)
+	return err
+}
+
+// RevokeAllLogins ends every signed-in session of the user ("Sign out
+// everywhere").
+func (db *DB) RevokeAllLogins(ctx context.Context, userID int64) error {
+	_, err := db.Pool.Exec(ctx, `UPDATE logins SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, userID)
+	return err
+}
+
+// CountLogins returns how many live sessions the user has.
+func (db *DB) CountLogins(ctx context.Context, userID int64) (int, error) {
+	var n int
+	err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM logins WHERE user_id = $1 AND revoked_at IS NULL`, userID).Scan(&n)
+	return n, err
+}
+
+// LoginFailures counts failed sign-ins since the given time for the email and
+// for the client address.
+func (db *DB) LoginFailures(ctx context.Context, email, ip string, since time.Time) (byEmail, byIP int, err error) {
+	err = db.Pool.QueryRow(ctx, `
+		SELECT (SELECT count(*) FROM login_failures WHERE email = $1 AND created_at > $3),
+		       (SELECT count(*) FROM login_failures WHERE ip = $2 AND created_at > $3)`,
+		email, ip, since).Scan(&byEmail, &byIP)
+	return byEmail, byIP, err
+}
+
+// RecordLoginFailure notes one failed sign-in, and forgets those older than a
+// day so the table stays small.
+func (db *DB) RecordLoginFailure(ctx context.Context, email, ip string) error {
+	_, err := db.Pool.Exec(ctx, `
+		WITH gone AS (DELETE FROM login_failures WHERE created_at < now() - interval '1 day')
+		INSERT INTO login_failures (email, ip) VALUES ($1, $2)`, email, ip)
+	return err
+}
+
+// ClearLoginFailures forgets the failures for an email after a good sign-in.
+func (db *DB) ClearLoginFailures(ctx context.Context, email string) error {
+	_, err := db.Pool.Exec(ctx, `DELETE FROM login_failures WHERE email = $1`, email)
+	return err
+}

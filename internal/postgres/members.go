@@ -1,0 +1,261 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"roster/internal/roster"
+)
+
+// ListMembers pages through an account's members in the order they joined
+// (keyset on the join time and user id, so page 1,000 costs what page 1
+// does), narrowed by a name or email search and a role.
+func (db *DB) ListMembers(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit int) (*roster.MemberPage, error) {
+	q := searchTerm(f.Query)
+	var afterAt *time.Time
+	afterKey, afterID := decodeCursor(after)
+	if afterKey != nil {
+		if t, err := time.Parse(time.RFC3339Nano, *afterKey); err == nil {
+			afterAt = &t
+		}
+	}
+	// A substring search runs as a one-off statement: a cached generic plan
+	// of it can be a hundred times slower for some terms (ENVIRONMENT.md).
+	rows, err := db.Pool.Query(ctx, `
+		SELECT `+membershipColumns+`
+		FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
+		WHERE m.account_id = $1
+		  AND ($2::timestamptz IS NULL OR (m.created_at, m.user_id) > ($2, $3))
+		  AND ($4 = '' OR u.name ILIKE '%' || $4 || '%' OR u.email ILIKE '%' || $4 || '%')
+		  AND ($5 = '' OR $5 = ANY (m.roles))
+		ORDER BY m.created_at, m.user_id
+		LIMIT $6`, pgx.QueryExecModeExec, accountID, afterAt, afterID, escapeLike(q), string(f.Role), limit+1)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := collectMemberships(rows)
+	if err != nil {
+		return nil, err
+	}
+	page := &roster.MemberPage{Members: ms}
+	if len(ms) > limit {
+		page.Members = ms[:limit]
+		last := ms[limit-1]
+		page.Next = encodeCursor(last.CreatedAt.UTC().Format(time.RFC3339Nano), last.User.ID)
+	}
+	return page, nil
+}
+
+// MemberBySID returns the membership of the user with that public id in the
+// account, or ENOTFOUND.
+func (db *DB) MemberBySID(ctx context.Context, accountID int64, userSID string) (*roster.Membership, error) {
+	if !roster.ValidSID(roster.PrefixUser, userSID) {
+		return nil, roster.Errorf(roster.ENOTFOUND, "Not found.")
+	}
+	var m roster.Membership
+	err := scanMembership(db.Pool.QueryRow(ctx, `
+		SELECT `+membershipColumns+`
+		FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
+		WHERE m.account_id = $1 AND u.sid = $2`, accountID, userSID), &m)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return &m, nil
+}
+
+// guarded is a membership change decided under the account lock.
+type guarded struct {
+	account roster.Account
+	actor   roster.Membership // fresh
+	target  roster.Membership // fresh; zero for leave
+}
+
+// guardChange is the one gate of every path that removes or demotes a member
+// or moves ownership: remove, role change, leave, transfer. It locks the
+// account row, which serialises all membership changes of the account, then
+// re-reads the actor's and the target's memberships under that lock and asks
+// roster.Authorize. Two administrators acting at once are decided one after
+// the other, each on what the other left.
+func guardChange(ctx context.Context, tx pgx.Tx, act roster.Action, accountID, actorID int64, targetSID string, roles roster.RoleSet) (*guarded, error) {
+	var g guarded
+	if err := tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = $1 FOR UPDATE`, accountID).Scan(accountDest(&g.account)...); err != nil {
+		return nil, mapError(err)
+	}
+	load := func(where string, arg any, m *roster.Membership) error {
+		return scanMembership(tx.QueryRow(ctx, `
+			SELECT `+membershipColumns+`
+			FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
+			WHERE m.account_id = $1 AND `+where, accountID, arg), m)
+	}
+	if err := load(`u.id = $2`, actorID, &g.actor); err != nil {
+		return nil, mapError(err) // the actor is no longer a member: not found
+	}
+	var target *roster.Member
+	if act != roster.ActLeave {
+		if !roster.ValidSID(roster.PrefixUser, targetSID) {
+			return nil, roster.Errorf(roster.ENOTFOUND, "Not found.")
+		}
+		if err := load(`u.sid = $2`, targetSID, &g.target); err != nil {
+			return nil, roster.Errorf(roster.ENOTFOUND, "This person is no longer a member of the account.")
+		}
+		t := g.target.Member()
+		target = &t
+	}
+	if err := roster.Authorize(act, g.actor.Member(), target, roles); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// ChangeRoles sets the target's roles. Lowering an Administrator needs
+// confirmed (the seed's two steps); the web layer asks first, the store makes
+// sure no path skips it. The target is mailed.
+func (db *DB) ChangeRoles(ctx context.Context, actor *roster.Membership, targetSID string, roles roster.RoleSet, confirmed bool, origin roster.Origin, render roster.MemberMailFunc) (*roster.MemberChange, error) {
+	roles = roster.NewRoleSet(roles...)
+	var change *roster.MemberChange
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		g, err := guardChange(ctx, tx, roster.ActChangeRoles, actor.Account.ID, actor.User.ID, targetSID, roles)
+		if err != nil {
+			return err
+		}
+		if g.target.Roles.Equal(roles) {
+			change = &roster.MemberChange{Action: roster.AuditRolesChanged, Account: g.account, Actor: g.actor.User, Target: g.target.User, Before: g.target.Roles, After: roles}
+			return nil // nothing to do, nothing to log or mail
+		}
+		if roster.NeedsDowngradeConfirm(g.target.Roles, roles) && !confirmed {
+			return roster.Errorf(roster.ECONFLICT, "Turning off Administrator needs confirmation.")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE memberships SET roles = $3, updated_at = now() WHERE account_id = $1 AND user_id = $2`,
+			g.account.ID, g.target.User.ID, roles.Strings()); err != nil {
+			return err
+		}
+		change = &roster.MemberChange{Action: roster.AuditRolesChanged, Account: g.account, Actor: g.actor.User, Target: g.target.User, Before: g.target.Roles, After: roles}
+		return finishChange(ctx, tx, change, origin, render)
+	})
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return change, nil
+}
+
+// RemoveMember ends the target's access to the account; their login and
+// other accounts stay. Invitations they sent that are still pending are
+// revoked, with the reason. The removed user is mailed.
+func (db *DB) RemoveMember(ctx context.Context, actor *roster.Membership, targetSID string, origin roster.Origin, render roster.MemberMailFunc) (*roster.MemberChange, error) {
+	var change *roster.MemberChange
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		g, err := guardChange(ctx, tx, roster.ActRemove, actor.Account.ID, actor.User.ID, targetSID, nil)
+		if err != nil {
+			return err
+		}
+		change = &roster.MemberChange{Action: roster.AuditMemberRemoved, Account: g.account, Actor: g.actor.User, Target: g.target.User, Before: g.target.Roles}
+		if err := deleteMembership(ctx, tx, g.account.ID, &g.target, "Revoked because "+g.target.User.Name+", who sent it, was removed from the account"); err != nil {
+			return err
+		}
+		return finishChange(ctx, tx, change, origin, render)
+	})
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return change, nil
+}
+
+// Leave removes the actor from the account. The Owner cannot leave.
+func (db *DB) Leave(ctx context.Context, actor *roster.Membership, origin roster.Origin) (*roster.MemberChange, error) {
+	var change *roster.MemberChange
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		g, err := guardChange(ctx, tx, roster.ActLeave, actor.Account.ID, actor.User.ID, "", nil)
+		if err != nil {
+			return err
+		}
+		change = &roster.MemberChange{Action: roster.AuditMemberLeft, Account: g.account, Actor: g.actor.User, Target: g.actor.User, Before: g.actor.Roles}
+		if err := deleteMembership(ctx, tx, g.account.ID, &g.actor, "Revoked because "+g.actor.User.Name+", who sent it, left the account"); err != nil {
+			return err
+		}
+		return finishChange(ctx, tx, change, origin, nil)
+	})
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return change, nil
+}
+
+func deleteMembership(ctx context.Context, tx pgx.Tx, accountID int64, m *roster.Membership, reason string) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM memberships WHERE account_id = $1 AND user_id = $2`, accountID, m.User.ID); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE accounts SET member_count = member_count - 1 WHERE id = $1`, accountID); err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, `
+		UPDATE invitations SET status = 'revoked', status_reason = $3, status_at = now()
+		WHERE account_id = $1 AND invited_by = $2 AND status = 'pending' RETURNING id`, accountID, m.User.ID, reason)
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := cancelInvitationMail(ctx, tx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TransferOwnership makes the target the Owner; the old Owner becomes an
+// Administrator. Both are mailed. The caller re-checks the password first.
+func (db *DB) TransferOwnership(ctx context.Context, actor *roster.Membership, targetSID string, origin roster.Origin, render roster.MemberMailFunc) (*roster.MemberChange, error) {
+	var change *roster.MemberChange
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		g, err := guardChange(ctx, tx, roster.ActTransfer, actor.Account.ID, actor.User.ID, targetSID, nil)
+		if err != nil {
+			return err
+		}
+		// Demote first: the one-Owner index allows no instant with two.
+		if _, err := tx.Exec(ctx, `UPDATE memberships SET roles = '{administrator}', updated_at = now() WHERE account_id = $1 AND user_id = $2`,
+			g.account.ID, g.actor.User.ID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE memberships SET roles = '{owner}', updated_at = now() WHERE account_id = $1 AND user_id = $2`,
+			g.account.ID, g.target.User.ID); err != nil {
+			return err
+		}
+		change = &roster.MemberChange{Action: roster.AuditOwnershipTransfer, Account: g.account, Actor: g.actor.User, Target: g.target.User,
+			Before: g.target.Roles, After: roster.RoleSet{roster.Owner}}
+		return finishChange(ctx, tx, change, origin, render)
+	})
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return change, nil
+}
+
+// finishChange writes the audit event and queues the mails of a change, in
+// its transaction.
+func finishChange(ctx context.Context, tx pgx.Tx, c *roster.MemberChange, origin roster.Origin, render roster.MemberMailFunc) error {
+	e := auditEntry{
+		AccountID: c.Account.ID, ActorID: &c.Actor.ID, Action: c.Action, TargetID: &c.Target.ID,
+		TargetEmail: c.Target.Email, RolesBefore: c.Before, RolesAfter: c.After, Origin: origin,
+	}
+	if c.Action == roster.AuditOwnershipTransfer {
+		e.Detail = c.Actor.Email + " became an Administrator"
+	}
+	if err := writeAudit(ctx, tx, e); err != nil {
+		return err
+	}
+	if render == nil {
+		return nil
+	}
+	for _, m := range render(*c) {
+		m.AccountID = &c.Account.ID
+		if _, err := enqueueMail(ctx, tx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package roster
+
+import "time"
+
+// AuditAction names what an audit event records.
+type AuditAction string
+
+const (
+	AuditInvitationSent     AuditAction = "invitation.sent"
+	AuditInvitationResent   AuditAction = "invitation.resent"
+	AuditInvitationRevoked  AuditAction = "invitation.revoked"
+	AuditInvitationAccepted AuditAction = "invitation.accepted"
+	AuditInvitationDeclined AuditAction = "invitation.declined"
+	AuditRolesChanged       AuditAction = "member.roles_changed"
+	AuditMemberRemoved      AuditAction = "member.removed"
+	AuditMemberLeft         AuditAction = "member.left"
+	AuditOwnershipTransfer  AuditAction = "account.ownership_transferred"
+)
+
+// AuditActions lists every action, for the audit log's filter.
+var AuditActions = []AuditAction{
+	AuditInvitationSent, AuditInvitationResent, AuditInvitationRevoked,
+	AuditInvitationAccepted, AuditInvitationDeclined,
+	AuditRolesChanged, AuditMemberRemoved, AuditMemberLeft, AuditOwnershipTransfer,
+}
+
+// Label is the action for people.
+func (a AuditAction) Label() string {
+	switch a {
+	case AuditInvitationSent:
+		return "Invitation sent"
+	case AuditInvitationResent:
+		return "Invitation resent"
+	case AuditInvitationRevoked:
+		return "Invitation revoked"
+	case AuditInvitationAccepted:
+		return "Invitation accepted"
+	case AuditInvitationDeclined:
+		return "Invitation declined"
+	case AuditRolesChanged:
+		return "Roles changed"
+	case AuditMemberRemoved:
+		return "User removed"
+	case AuditMemberLeft:
+		return "User left"
+	case AuditOwnershipTransfer:
+		return "Ownership transferred"
+	}
+	return string(a)
+}
+
+// Origin says where a change came from, for the audit log: the client's
+// address and the path through the product ("web: invite form", …).
+type Origin struct {
+	IP  string
+	Via string
+}
+
+// AuditEvent is one entry of an account's audit log.
+type AuditEvent struct {
+	ID          int64
+	Action      AuditAction
+	ActorEmail  string
+	ActorName   string
+	TargetEmail string
+	RolesBefore RoleSet
+	RolesAfter  RoleSet
+	IP          string
+	Via         string
+	Detail      string
+	CreatedAt   time.Time
+}
+
+// InvitationMailFunc renders the invitation mail for a freshly issued token.
+// The store calls it inside the transaction that issues the token.
+type InvitationMailFunc func(inv *Invitation, token string) Mail
+
+// MemberFilter narrows the Manage users lists.
+type MemberFilter struct {
+	// Query matches a part of a name or email; at least MinSearchLen
+	// characters, or it is ignored.
+	Query string
+	// Role keeps only people holding this role ("" for all).
+	Role Role
+}
+
+// MinSearchLen is the shortest search term: shorter ones match too much to
+// be useful and cannot use the trigram index.
+const MinSearchLen = 3
+
+// MemberPage is one page of an account's members.
+type MemberPage struct {
+	Members []Membership
+	Next    string // cursor of the following page, "" on the last
+}
+
+// AuditFilter narrows the audit log.
+type AuditFilter struct {
+	Person string // a part of the actor's or target's email
+	Action AuditAction
+}
+
+// AuditPage is one page of the audit log, newest first.
+type AuditPage struct {
+	Events []AuditEvent
+	Next   string
+}
+
+// MemberChange describes a change to a membership, for the mails it causes.
+type MemberChange struct {
+	Action  AuditAction
+	Account Account
+	Actor   User
+	Target  User
+	Before  RoleSet
+	After   RoleSet
+}
+
+// MemberMailFunc renders the mails a membership change causes. The store
+// calls it inside the transaction of the change.
+type MemberMailFunc func(c MemberChange) []Mail

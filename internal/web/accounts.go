@@ -1,0 +1,101 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"roster/internal/roster"
+	"roster/web/templates"
+)
+
+const accountsPageSize = 25
+
+// accounts is View all accounts: the user's accounts by name, searchable by
+// name or SID, paged by keyset.
+func (s *Server) accounts(w http.ResponseWriter, r *http.Request) error {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	after := r.URL.Query().Get("after")
+	page, err := s.Store.SearchUserAccounts(r.Context(), currentUser(r).ID, q, after, accountsPageSize)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, templates.Accounts(s.chrome(r), templates.AccountsPage{
+		Query: q, Memberships: page.Memberships, Next: page.Next, First: after == "",
+	}))
+	return nil
+}
+
+func (s *Server) newAccountForm(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, templates.NewAccount(s.chrome(r), "", nil))
+	return nil
+}
+
+// createAccount creates an account of which the caller is the Owner and
+// opens its console.
+func (s *Server) createAccount(w http.ResponseWriter, r *http.Request) error {
+	name, err := roster.NormalizeName("name", r.PostFormValue("name"))
+	var a *roster.Account
+	if err == nil {
+		a, err = s.Store.CreateAccount(r.Context(), currentUser(r).ID, name)
+	}
+	if err != nil {
+		return s.formError(w, r, err, func(errs templates.Errors) {
+			s.render(w, r, httpStatus(err), templates.NewAccount(s.chrome(r), r.PostFormValue("name"), errs))
+		})
+	}
+	s.flash(r, "success", "Account "+a.Name+" is ready. You are its Owner.")
+	http.Redirect(w, r, templates.AccountURL(a.SID), http.StatusSeeOther)
+	return nil
+}
+
+// home is the account's console home.
+func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, templates.Home(s.chrome(r)))
+	return nil
+}
+
+func (s *Server) settingsForm(w http.ResponseWriter, r *http.Request) error {
+	a := currentMembership(r).Account
+	f := templates.SettingsForm{Name: a.Name, TTLValue: strconv.Itoa(int(a.InviteTTL / (24 * time.Hour))), TTLUnit: "days"}
+	if a.InviteTTL%(24*time.Hour) != 0 {
+		f.TTLValue, f.TTLUnit = strconv.Itoa(int(a.InviteTTL/time.Hour)), "hours"
+	}
+	s.render(w, r, http.StatusOK, templates.Settings(s.chrome(r), f))
+	return nil
+}
+
+// saveSettings changes the friendly name and the invitation lifetime.
+func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) error {
+	f := templates.SettingsForm{Name: r.PostFormValue("name"), TTLValue: r.PostFormValue("ttl_value"), TTLUnit: r.PostFormValue("ttl_unit")}
+	name, err := roster.NormalizeName("name", f.Name)
+	var ttl time.Duration
+	if err == nil {
+		ttl, err = parseTTL(f.TTLValue, f.TTLUnit)
+	}
+	if err == nil {
+		err = s.Store.UpdateAccountSettings(r.Context(), currentMembership(r), name, ttl)
+	}
+	if err != nil {
+		return s.formError(w, r, err, func(errs templates.Errors) {
+			f.Errors = errs
+			s.render(w, r, httpStatus(err), templates.Settings(s.chrome(r), f))
+		})
+	}
+	s.flash(r, "success", "Settings saved.")
+	http.Redirect(w, r, templates.AccountURL(currentMembership(r).Account.SID), http.StatusSeeOther)
+	return nil
+}
+
+func parseTTL(value, unit string) (time.Duration, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(value))
+	if err != nil || n <= 0 {
+		return 0, roster.FieldErrorf("invite_ttl", "Enter a whole number of hours or days, between 1 hour and 30 days.")
+	}
+	d := time.Duration(n) * time.Hour
+	if unit != "hours" {
+		d *= 24
+	}
+	return d, roster.CheckInviteTTL(d)
+}

@@ -1,0 +1,358 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"roster/internal/roster"
+	"roster/web/templates"
+)
+
+// Sign-in throttling: failures counted over a window, per email and per
+// client address, in the database so that every instance sees them.
+const (
+	throttleWindow   = 15 * time.Minute
+	maxEmailFailures = 5
+	maxIPFailures    = 30
+)
+
+// PasswordChecker refuses passwords that are too short or too common.
+type PasswordChecker func(pw string) error
+
+// errBadCredentials is the one answer for an unknown email and a wrong
+// password: same message, same status, same cookies.
+var errBadCredentials = roster.Errorf(roster.EUNAUTHORIZED, "That email and password don't match. Check them and try again, or reset your password.")
+
+var errThrottled = roster.Errorf(roster.ETOOMANY, "Too many failed sign-in attempts. Wait 15 minutes and try again, or reset your password.")
+
+// root sends signed-in people to the account they used last, others to
+// sign-in.
+func (s *Server) root(w http.ResponseWriter, r *http.Request) error {
+	if currentUser(r) == nil {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return nil
+	}
+	http.Redirect(w, r, s.landing(r), http.StatusSeeOther)
+	return nil
+}
+
+// landing is where a signed-in person starts.
+func (s *Server) landing(r *http.Request) string { return s.landingFor(r, currentUser(r)) }
+
+func (s *Server) signUpForm(w http.ResponseWriter, r *http.Request) error {
+	if currentUser(r) != nil {
+		http.Redirect(w, r, s.landing(r), http.StatusSeeOther)
+		return nil
+	}
+	s.render(w, r, http.StatusOK, templates.SignUp(templates.SignUpForm{Action: "/signup"}))
+	return nil
+}
+
+// signUp creates a login and an account of which the person is the Owner,
+// mails an email verification link and signs them in on the account's home.
+func (s *Server) signUp(w http.ResponseWriter, r *http.Request) error {
+	f := templates.SignUpForm{
+		Action:      "/signup",
+		Name:        r.PostFormValue("name"),
+		Email:       r.PostFormValue("email"),
+		AccountName: r.PostFormValue("account_name"),
+	}
+	nu, pw, err := s.readNewUser(r)
+	if err == nil {
+		f.AccountName, err = roster.NormalizeName("account_name", f.AccountName)
+	}
+	if err == nil {
+		nu.PasswordHash, err = s.Hasher.Hash(r.Context(), pw)
+	}
+	var u *roster.User
+	var a *roster.Account
+	if err == nil {
+		u, a, err = s.Store.CreateUserWithAccount(r.Context(), nu, f.AccountName, s.verifyMail)
+	}
+	if err != nil {
+		return s.formError(w, r, err, func(errs templates.Errors) {
+			f.Errors = errs
+			s.render(w, r, httpStatus(err), templates.SignUp(f))
+		})
+	}
+	if err := s.startLogin(r, u); err != nil {
+		return err
+	}
+	s.Sessions.Put(r.Context(), sessLastAccount, a.SID)
+	s.flash(r, "success", "Welcome to Roster! We've sent a link to "+u.Email+" to verify your address.")
+	http.Redirect(w, r, templates.AccountURL(a.SID), http.StatusSeeOther)
+	return nil
+}
+
+// readNewUser validates the name, email and password fields of a sign-up.
+func (s *Server) readNewUser(r *http.Request) (roster.NewUser, string, error) {
+	var nu roster.NewUser
+	var err error
+	if nu.Name, err = roster.NormalizeName("name", r.PostFormValue("name")); err != nil {
+		return nu, "", err
+	}
+	if nu.Email, err = roster.NormalizeEmail(r.PostFormValue("email")); err != nil {
+		return nu, "", err
+	}
+	pw := r.PostFormValue("password")
+	if err := s.CheckPassword(pw); err != nil {
+		return nu, "", err
+	}
+	return nu, pw, nil
+}
+
+// formError shows a domain error that people can fix next to the form
+// (invalid input, a conflict), and returns any other error to the caller.
+func (s *Server) formError(w http.ResponseWriter, r *http.Request, err error, show func(templates.Errors)) error {
+	switch roster.ErrorCode(err) {
+	case roster.EINVALID, roster.ECONFLICT, roster.EUNAUTHORIZED, roster.ETOOMANY:
+		show(templates.Errors{roster.ErrorField(err): roster.ErrorMessage(err)})
+		return nil
+	}
+	return err
+}
+
+// startLogin signs u in: a new session token (so a token fixed before
+// sign-in is useless) bound to a new logins row.
+func (s *Server) startLogin(r *http.Request, u *roster.User) error {
+	if err := s.Sessions.RenewToken(r.Context()); err != nil {
+		return err
+	}
+	id, err := s.Store.CreateLogin(r.Context(), u.ID, s.clientIP(r), r.UserAgent())
+	if err != nil {
+		return err
+	}
+	s.Sessions.Put(r.Context(), sessLogin, id)
+	return nil
+}
+
+func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) error {
+	next := safeNext(r.URL.Query().Get("next"))
+	if currentUser(r) != nil {
+		if next == "" {
+			next = s.landing(r)
+		}
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
+	}
+	f := templates.SignInForm{Next: next}
+	if next != "" {
+		f.Notice = "Sign in to continue."
+	}
+	s.render(w, r, http.StatusOK, templates.SignIn(f, s.chrome(r).Flash))
+	return nil
+}
+
+// signIn checks the email and password. An unknown email and a wrong
+// password get the same answer, status and cookies, and cost the same
+// hashing work; repeated failures are throttled per email and per address.
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
+	f := templates.SignInForm{Email: r.PostFormValue("email"), Next: safeNext(r.PostFormValue("next"))}
+	u, err := s.checkCredentials(r, f.Email, r.PostFormValue("password"))
+	if err != nil {
+		return s.formError(w, r, err, func(errs templates.Errors) {
+			f.Errors = errs
+			s.render(w, r, httpStatus(err), templates.SignIn(f, templates.Flash{}))
+		})
+	}
+	if err := s.startLogin(r, u); err != nil {
+		return err
+	}
+	target := f.Next
+	if target == "" {
+		target = s.landingFor(r, u)
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) checkCredentials(r *http.Request, email, pw string) (*roster.User, error) {
+	ctx := r.Context()
+	ip := s.clientIP(r)
+	byEmail, byIP, err := s.Store.LoginFailures(ctx, email, ip, s.now().Add(-throttleWindow))
+	if err != nil {
+		return nil, err
+	}
+	if byEmail >= maxEmailFailures || byIP >= maxIPFailures {
+		return nil, errThrottled
+	}
+	u, hash, err := s.Store.UserByEmail(ctx, email)
+	ok := false
+	switch {
+	case err == nil:
+		ok, err = s.Hasher.Verify(ctx, hash, pw)
+		if err != nil {
+			return nil, err
+		}
+	case roster.ErrorCode(err) == roster.ENOTFOUND:
+		s.Hasher.VerifyDummy(ctx, pw)
+	default:
+		return nil, err
+	}
+	if !ok {
+		if err := s.Store.RecordLoginFailure(ctx, email, ip); err != nil {
+			return nil, err
+		}
+		return nil, errBadCredentials
+	}
+	return u, s.Store.ClearLoginFailures(ctx, email)
+}
+
+// landingFor is where u starts: the account used last in this browser if u
+// is still in it, else u's most recently used account, else the list.
+func (s *Server) landingFor(r *http.Request, u *roster.User) string {
+	sid := s.Sessions.GetString(r.Context(), sessLastAccount)
+	if sid != "" {
+		if _, err := s.Store.Membership(r.Context(), sid, u.ID); err == nil {
+			return templates.AccountURL(sid)
+		}
+	}
+	if ms, err := s.Store.UserAccounts(r.Context(), u.ID, 1); err == nil && len(ms) == 1 {
+		return templates.AccountURL(ms[0].Account.SID)
+	}
+	return "/accounts"
+}
+
+// signOut ends the login for good and destroys the session.
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
+	if id := s.Sessions.GetString(r.Context(), sessLogin); id != "" {
+		if err := s.Store.RevokeLogin(r.Context(), id); err != nil {
+			return err
+		}
+	}
+	if err := s.Sessions.Destroy(r.Context()); err != nil {
+		return err
+	}
+	if err := s.Sessions.RenewToken(r.Context()); err != nil {
+		return err
+	}
+	s.flash(r, "info", "You've signed out.")
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}
+
+// signOutEverywhere ends every login of the user, this one included.
+func (s *Server) signOutEverywhere(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Store.RevokeAllLogins(r.Context(), currentUser(r).ID); err != nil {
+		return err
+	}
+	if err := s.Sessions.Destroy(r.Context()); err != nil {
+		return err
+	}
+	if err := s.Sessions.RenewToken(r.Context()); err != nil {
+		return err
+	}
+	s.flash(r, "info", "You've signed out on every browser and device.")
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) profile(w http.ResponseWriter, r *http.Request) error {
+	n, err := s.Store.CountLogins(r.Context(), currentUser(r).ID)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, templates.Profile(s.chrome(r), n))
+	return nil
+}
+
+// verifyMail renders the email verification mail for a new token.
+func (s *Server) verifyMail(u *roster.User, token string) roster.Mail {
+	return s.Mail.VerifyEmail(u.Email, u.Name, s.link("/verify/"+token))
+}
+
+// resetMail renders the password reset mail for a new token.
+func (s *Server) resetMail(u *roster.User, token string) roster.Mail {
+	return s.Mail.PasswordReset(u.Email, u.Name, s.link("/password/reset/"+token))
+}
+
+// link is an absolute URL on the configured base, never the request's Host.
+func (s *Server) link(path string) string {
+	return s.Config.BaseURL.JoinPath(path).String()
+}
+
+func (s *Server) verifyForm(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, templates.VerifyEmail(s.chrome(r), chi.URLParam(r, "token")))
+	return nil
+}
+
+func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.Store.VerifyEmail(r.Context(), chi.URLParam(r, "token"))
+	if err != nil {
+		return err
+	}
+	if u.ID != currentUser(r).ID {
+		// The link was for another login; it is verified all the same.
+		s.flash(r, "success", "The address "+u.Email+" is verified.")
+	} else {
+		s.flash(r, "success", "Thanks — your email address is verified.")
+	}
+	http.Redirect(w, r, s.landing(r), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) resendVerification(w http.ResponseWriter, r *http.Request) error {
+	u := currentUser(r)
+	if err := s.Store.ResendVerification(r.Context(), u.ID, s.verifyMail); err != nil {
+		return err
+	}
+	s.flash(r, "success", "We've sent a new verification link to "+u.Email+".")
+	http.Redirect(w, r, "/profile", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) forgotForm(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, templates.ForgotPassword("", false, nil))
+	return nil
+}
+
+// forgot mails a reset link when the email has a login, and answers the same
+// whether or not it has one.
+func (s *Server) forgot(w http.ResponseWriter, r *http.Request) error {
+	email, err := roster.NormalizeEmail(r.PostFormValue("email"))
+	if err != nil {
+		s.render(w, r, http.StatusUnprocessableEntity, templates.ForgotPassword(r.PostFormValue("email"), false, templates.Errors{"email": roster.ErrorMessage(err)}))
+		return nil
+	}
+	if err := s.Store.RequestPasswordReset(r.Context(), email, s.resetMail); err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, templates.ForgotPassword(email, true, nil))
+	return nil
+}
+
+func (s *Server) resetForm(w http.ResponseWriter, r *http.Request) error {
+	token := chi.URLParam(r, "token")
+	if err := s.Store.CheckPasswordResetToken(r.Context(), token); err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, templates.ResetPassword(token, nil))
+	return nil
+}
+
+// reset sets a new password from a reset link, signs out every session and
+// signs this browser in.
+func (s *Server) reset(w http.ResponseWriter, r *http.Request) error {
+	token := chi.URLParam(r, "token")
+	pw := r.PostFormValue("password")
+	if err := s.CheckPassword(pw); err != nil {
+		s.render(w, r, http.StatusUnprocessableEntity, templates.ResetPassword(token, templates.Errors{"password": roster.ErrorMessage(err)}))
+		return nil
+	}
+	hash, err := s.Hasher.Hash(r.Context(), pw)
+	if err != nil {
+		return err
+	}
+	u, err := s.Store.ResetPassword(r.Context(), token, hash)
+	if err != nil {
+		return err
+	}
+	if err := s.startLogin(r, u); err != nil {
+		return err
+	}
+	s.flash(r, "success", "Your password is changed, and you're signed out everywhere else.")
+	http.Redirect(w, r, s.landingFor(r, u), http.StatusSeeOther)
+	return nil
+}

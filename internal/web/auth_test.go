@@ -1,0 +1,285 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"roster/internal/roster"
+	"roster/internal/web"
+)
+
+func TestSignUpCreatesOwnerAccountAndSignsIn(t *testing.T) {
+	app := newApp(t)
+	c := app.newClient()
+	home := c.post("/signup", url.Values{
+		"name": {"Ada Lovelace"}, "email": {"ada@example.com"}, "password": {"correct horse battery"}, "account_name": {"Analytical Engines"},
+	})
+	sid := accountSIDIn(home.URL)
+	if home.Status != http.StatusOK || sid == "" {
+		t.Fatalf("sign-up landed on %s with status %d, want the account's console home", home.URL, home.Status)
+	}
+	mustContain(t, home.Body, "Analytical Engines", sid, "Owner", "Manage users", "Transfer ownership", "Welcome to Roster")
+
+	var roles []string
+	if err := app.DB.Pool.QueryRow(context.Background(), `
+		SELECT m.roles FROM memberships m JOIN users u ON u.id = m.user_id JOIN accounts a ON a.id = m.account_id
+		WHERE u.email = 'ada@example.com' AND a.sid = $1`, sid).Scan(&roles); err != nil {
+		t.Fatal(err)
+	}
+	if !roster.ParseRoleSet(roles).IsOwner() {
+		t.Fatalf("sign-up made roles %v, want owner", roles)
+	}
+	// A verification link was mailed through the outbox.
+	app.outboxLink("verify_email", "ada@example.com", "/verify/")
+}
+
+func TestSignUpRejectsBadInputWithoutLosingIt(t *testing.T) {
+	app := newApp(t)
+	c := app.newClient()
+	c.signUp("Ada", "ada@example.com", "First")
+
+	for _, tc := range []struct {
+		name, field, value, message string
+	}{
+		{"bad email", "email", "not-an-email", "Enter an email address like"},
+		{"short password", "password", "short", "at least 8 characters"},
+		{"common password", "password", "password123", "too common"},
+		{"taken email", "email", "ADA@example.com", "already exists"},
+		{"empty account name", "account_name", "  ", "Enter a name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			form := url.Values{"name": {"Grace Hopper"}, "email": {"grace@example.com"}, "password": {"correct horse battery"}, "account_name": {"Compilers"}}
+			form.Set(tc.field, tc.value)
+			res := app.newClient().post("/signup", form)
+			if res.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", res.Status)
+			}
+			mustContain(t, res.Body, tc.message, `value="Grace Hopper"`)
+		})
+	}
+}
+
+func TestSignInWrongPasswordAndUnknownEmailLookTheSame(t *testing.T) {
+	app := newApp(t)
+	app.newClient().signUp("Ada", "ada@example.com", "Engines")
+
+	wrong := app.newClient().signIn("ada@example.com", "not the password")
+	unknown := app.newClient().signIn("nobody@example.com", "not the password")
+	if wrong.Status != unknown.Status || wrong.Status != http.StatusUnauthorized {
+		t.Fatalf("statuses differ or are not 401: wrong password %d, unknown email %d", wrong.Status, unknown.Status)
+	}
+	if strings.ReplaceAll(wrong.Body, "ada@example.com", "X") != strings.ReplaceAll(unknown.Body, "nobody@example.com", "X") {
+		t.Fatal("the pages for a wrong password and an unknown email differ")
+	}
+	if w, u := wrong.Header.Values("Set-Cookie"), unknown.Header.Values("Set-Cookie"); len(w) != len(u) {
+		t.Fatalf("cookies differ: %v vs %v", w, u)
+	}
+
+	ok := app.newClient().signIn("ADA@example.com", "correct horse battery")
+	if ok.Status != http.StatusOK || accountSIDIn(ok.URL) == "" {
+		t.Fatalf("right password (email in other case): status %d at %s", ok.Status, ok.URL)
+	}
+}
+
+func TestSignInThrottlesRepeatedFailures(t *testing.T) {
+	app := newApp(t)
+	app.newClient().signUp("Ada", "ada@example.com", "Engines")
+	c := app.newClient()
+	for i := range 5 {
+		if res := c.signIn("ada@example.com", "wrong password"); res.Status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: status %d", i+1, res.Status)
+		}
+	}
+	res := c.signIn("ada@example.com", "correct horse battery")
+	if res.Status != http.StatusTooManyRequests {
+		t.Fatalf("after 5 failures the right password got %d, want 429", res.Status)
+	}
+	mustContain(t, res.Body, "Too many failed sign-in attempts")
+
+	// Throttling is per email: an unknown email is throttled the same way,
+	// so it reveals nothing.
+	for range 5 {
+		c.signIn("ghost@example.com", "wrong password")
+	}
+	if res := c.signIn("ghost@example.com", "wrong password"); res.Status != http.StatusTooManyRequests {
+		t.Fatalf("unknown email not throttled: %d", res.Status)
+	}
+}
+
+func TestSignOutIsFinal(t *testing.T) {
+	app := newApp(t)
+	c := app.newClient()
+	sid := c.signUp("Ada", "ada@example.com", "Engines")
+	old := c.HTTP.Jar.Cookies(mustURL(app.HTTP.URL))
+
+	if res := c.post("/logout", nil); res.URL != "/login" {
+		t.Fatalf("sign out landed on %s", res.URL)
+	}
+	replay := app.newClient()
+	replay.HTTP.Jar.SetCookies(mustURL(app.HTTP.URL), old)
+	if res := replay.get("/accounts/" + sid); res.URL != "/login?next=%2Faccounts%2F"+sid {
+		t.Fatalf("old cookie after sign-out reached %s (status %d)", res.URL, res.Status)
+	}
+}
+
+// A request still in flight when the user signs out writes its session back
+// when it ends (scs saves modified sessions after the handler). The old
+// cookie must stay dead all the same.
+func TestSignOutIsFinalWithRequestInFlight(t *testing.T) {
+	db := newApp(t).DB
+	gate := &gatedStore{release: make(chan struct{}), entered: make(chan struct{})}
+	app := newAppOn(t, db, func(s web.Store) web.Store { gate.Store = s; return gate })
+	c := app.newClient()
+	first := c.signUp("Ada", "ada@example.com", "Engines")
+	c.post("/accounts", url.Values{"name": {"Second"}})
+	old := c.HTTP.Jar.Cookies(mustURL(app.HTTP.URL))
+
+	// The in-flight request opens the first account, which changes the
+	// session's last account, so scs writes the session back at its end.
+	gate.arm()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		inflight := app.newClient()
+		inflight.HTTP.Jar.SetCookies(mustURL(app.HTTP.URL), old)
+		inflight.get("/accounts/" + first)
+	}()
+	<-gate.entered
+	c.post("/logout", nil)
+	close(gate.release)
+	wg.Wait()
+
+	var token string
+	for _, ck := range old {
+		if ck.Name == "roster_session" {
+			token = ck.Value
+		}
+	}
+	var n int
+	app.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM sessions WHERE token = $1`, token).Scan(&n)
+	if n != 1 {
+		t.Fatalf("the in-flight request did not write the old session back (rows: %d); the test proves nothing", n)
+	}
+	replay := app.newClient()
+	replay.HTTP.Jar.SetCookies(mustURL(app.HTTP.URL), old)
+	if res := replay.get("/accounts/" + first); !strings.HasPrefix(res.URL, "/login") {
+		t.Fatalf("old cookie after sign-out with a request in flight reached %s", res.URL)
+	}
+}
+
+// gatedStore holds one request inside the handler until released.
+type gatedStore struct {
+	web.Store
+	mu      sync.Mutex
+	armed   bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedStore) arm() { g.mu.Lock(); g.armed = true; g.mu.Unlock() }
+
+func (g *gatedStore) UserAccounts(ctx context.Context, userID int64, limit int) ([]roster.Membership, error) {
+	g.mu.Lock()
+	armed := g.armed
+	g.armed = false
+	g.mu.Unlock()
+	if armed {
+		close(g.entered)
+		<-g.release
+	}
+	return g.Store.UserAccounts(ctx, userID, limit)
+}
+
+func TestSignOutEverywhere(t *testing.T) {
+	app := newApp(t)
+	a := app.newClient()
+	sid := a.signUp("Ada", "ada@example.com", "Engines")
+	b := app.newClient()
+	b.signIn("ada@example.com", "correct horse battery")
+	if res := b.get("/accounts/" + sid); res.Status != http.StatusOK {
+		t.Fatalf("second browser: %d", res.Status)
+	}
+	mustContain(t, a.get("/profile").Body, "signed in on 2 browsers")
+	a.post("/logout/everywhere", nil)
+	if res := b.get("/accounts/" + sid); !strings.HasPrefix(res.URL, "/login") {
+		t.Fatalf("other browser still signed in after sign out everywhere: %s", res.URL)
+	}
+}
+
+func TestSessionWorksAcrossInstancesAndRestarts(t *testing.T) {
+	first := newApp(t)
+	c := first.newClient()
+	sid := c.signUp("Ada", "ada@example.com", "Engines")
+
+	second := newAppOn(t, first.DB)
+	if res := c.on(second).get("/accounts/" + sid); res.Status != http.StatusOK || res.URL != "/accounts/"+sid {
+		t.Fatalf("second instance: status %d at %s", res.Status, res.URL)
+	}
+	first.HTTP.Close() // a restart: the process and its memory are gone
+	restarted := newAppOn(t, first.DB)
+	if res := c.on(restarted).get("/accounts/" + sid); res.Status != http.StatusOK {
+		t.Fatalf("after restart: status %d at %s", res.Status, res.URL)
+	}
+}
+
+func TestPasswordReset(t *testing.T) {
+	app := newApp(t)
+	app.newClient().signUp("Ada", "ada@example.com", "Engines")
+
+	// Known and unknown emails get the same answer.
+	known := app.newClient().post("/password/forgot", url.Values{"email": {"ada@example.com"}})
+	unknown := app.newClient().post("/password/forgot", url.Values{"email": {"ghost@example.com"}})
+	if known.Status != http.StatusOK || unknown.Status != known.Status ||
+		strings.ReplaceAll(known.Body, "ada@example.com", "X") != strings.ReplaceAll(unknown.Body, "ghost@example.com", "X") {
+		t.Fatal("forgot password answers differ for a known and an unknown email")
+	}
+	link := app.outboxLink("password_reset", "ada@example.com", "/password/reset/")
+	c := app.newClient()
+	if res := c.get(link); res.Status != http.StatusOK {
+		t.Fatalf("reset form: %d", res.Status)
+	}
+	if res := c.post(link, url.Values{"password": {"a brand new passphrase"}}); res.Status != http.StatusOK || accountSIDIn(res.URL) == "" {
+		t.Fatalf("reset: %d at %s", res.Status, res.URL)
+	}
+	if res := app.newClient().post(link, url.Values{"password": {"yet another passphrase"}}); res.Status != http.StatusGone {
+		t.Fatalf("reset link used twice: %d", res.Status)
+	}
+	if res := app.newClient().signIn("ada@example.com", "correct horse battery"); res.Status != http.StatusUnauthorized {
+		t.Fatalf("old password still works: %d", res.Status)
+	}
+	if res := app.newClient().signIn("ada@example.com", "a brand new passphrase"); res.Status != http.StatusOK {
+		t.Fatalf("new password refused: %d", res.Status)
+	}
+}
+
+func TestEmailVerification(t *testing.T) {
+	app := newApp(t)
+	c := app.newClient()
+	c.signUp("Ada", "ada@example.com", "Engines")
+	mustContain(t, c.get("/profile").Body, "Not verified")
+	link := app.outboxLink("verify_email", "ada@example.com", "/verify/")
+	if res := c.get(link); res.Status != http.StatusOK {
+		t.Fatalf("verify page: %d", res.Status)
+	}
+	mustContain(t, c.get("/profile").Body, "Not verified") // GET never verifies
+	if res := c.post(link, nil); res.Status != http.StatusOK {
+		t.Fatalf("verify: %d", res.Status)
+	}
+	mustContain(t, c.get("/profile").Body, "Verified")
+	if res := c.post(link, nil); res.Status != http.StatusGone {
+		t.Fatalf("verification link used twice: %d", res.Status)
+	}
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}

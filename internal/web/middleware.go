@@ -1,0 +1,208 @@
+package web
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"roster/internal/roster"
+	"roster/web/templates"
+)
+
+// Context keys are unexported types, so no other package can collide.
+type userKey struct{}
+type membershipKey struct{}
+
+// Session keys.
+const (
+	sessLogin       = "login"        // id of the logins row
+	sessLastAccount = "last_account" // SID of the account used last
+	sessFlash       = "flash"
+	sessFlashKind   = "flash_kind"
+)
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// currentUser is the signed-in user, or nil.
+func currentUser(r *http.Request) *roster.User {
+	u, _ := r.Context().Value(userKey{}).(*roster.User)
+	return u
+}
+
+// currentMembership is the caller's membership in the account of the URL.
+func currentMembership(r *http.Request) *roster.Membership {
+	m, _ := r.Context().Value(membershipKey{}).(*roster.Membership)
+	return m
+}
+
+// loadUser reads the signed-in user on every request. The session holds only
+// the id of a logins row; a revoked, idle or too old login counts as signed
+// out, which makes sign-out final even if an in-flight request writes the old
+// session data back afterwards.
+func (s *Server) loadUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		loginID := s.Sessions.GetString(r.Context(), sessLogin)
+		if loginID == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		u, err := s.Store.LoginUser(r.Context(), loginID, s.Config.IdleTimeout, s.Config.AbsoluteTimeout)
+		if err != nil {
+			if roster.ErrorCode(err) != roster.ENOTFOUND {
+				s.renderError(w, r, err)
+				return
+			}
+			// The login ended: forget it, keep the session for a flash.
+			s.Sessions.Remove(r.Context(), sessLogin)
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx := context.WithValue(r.Context(), userKey{}, u)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// requireUser sends people who are not signed in to the sign-in page, and
+// back here afterwards.
+func (s *Server) requireUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if currentUser(r) != nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		target := "/login"
+		if r.Method == http.MethodGet {
+			target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
+	})
+}
+
+// loadAccount takes the account from the URL, never from the session, and
+// loads the caller's membership in it on every request: roles changed or
+// removed elsewhere apply at once. No membership answers 404, so an account
+// the caller is not in cannot be told from one that does not exist.
+func (s *Server) loadAccount(next http.Handler) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		u := currentUser(r)
+		m, err := s.Store.Membership(r.Context(), chi.URLParam(r, "AccountSid"), u.ID)
+		if err != nil {
+			return err
+		}
+		if s.Sessions.GetString(r.Context(), sessLastAccount) != m.Account.SID {
+			s.Sessions.Put(r.Context(), sessLastAccount, m.Account.SID)
+			if err := s.Store.TouchMembership(r.Context(), m.Account.ID, u.ID); err != nil {
+				return err
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), membershipKey{}, m)))
+		return nil
+	})
+}
+
+// requirePermission refuses members whose roles lack p. Pages a member may
+// not see answer 404 like pages of accounts they are not in.
+func (s *Server) requirePermission(p roster.Permission) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+			if !currentMembership(r).Roles.Can(p) {
+				return roster.Errorf(roster.EFORBIDDEN, "Your roles in this account don't allow this. Ask the Owner or an Administrator if you need it.")
+			}
+			next.ServeHTTP(w, r)
+			return nil
+		})
+	}
+}
+
+// securityHeaders sets the headers every response carries.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// noStore keeps signed-in pages out of shared and browser caches.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// chrome gathers what the layout needs for this request.
+func (s *Server) chrome(r *http.Request) templates.Chrome {
+	c := templates.Chrome{User: currentUser(r), Current: currentMembership(r)}
+	if c.User != nil {
+		c.Accounts, _ = s.Store.UserAccounts(r.Context(), c.User.ID, 8)
+	}
+	msg := s.Sessions.PopString(r.Context(), sessFlash)
+	if msg != "" {
+		c.Flash = templates.Flash{Kind: s.Sessions.PopString(r.Context(), sessFlashKind), Message: msg}
+	}
+	return c
+}
+
+// flash keeps a message for the next page.
+func (s *Server) flash(r *http.Request, kind, msg string) {
+	s.Sessions.Put(r.Context(), sessFlash, msg)
+	s.Sessions.Put(r.Context(), sessFlashKind, kind)
+}
+
+// clientIP is the address of the client: the connection's peer, or, when the
+// peer is a trusted proxy, the right-most address in X-Forwarded-For that is
+// not itself a trusted proxy.
+func (s *Server) clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !s.trusted(peer) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		if !s.trusted(a) {
+			return a.String()
+		}
+	}
+	return host
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.Config.TrustedProxies {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// safeNext accepts only a local path to return to after sign-in.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return ""
+	}
+	return next
+}

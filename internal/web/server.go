@@ -1,0 +1,181 @@
+// Package web is Roster's HTTP interface: the router, middleware, handlers
+// and sessions. It talks to storage only through the Store interface it
+// declares, and to the rules only through the roster package.
+package web
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"roster/internal/roster"
+	"roster/web/static"
+)
+
+// Config is what the web layer needs to know about its deployment.
+type Config struct {
+	// BaseURL is the public address, used for links in mail and to decide
+	// whether cookies are Secure.
+	BaseURL *url.URL
+	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// IdleTimeout and AbsoluteTimeout bound a signed-in session.
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+}
+
+// Secure reports whether the console is served over https.
+func (c Config) Secure() bool { return c.BaseURL != nil && c.BaseURL.Scheme == "https" }
+
+// Server holds the web layer's dependencies, passed in by main.
+type Server struct {
+	Store    Store
+	Sessions *scs.SessionManager
+	Hasher   Hasher
+	// CheckPassword refuses passwords that are too short or too common.
+	CheckPassword PasswordChecker
+	Mail          Composer
+	Config        Config
+	Logger        *slog.Logger
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Composer renders the mails the web layer causes. Links are absolute.
+type Composer interface {
+	VerifyEmail(to, name, link string) roster.Mail
+	PasswordReset(to, name, link string) roster.Mail
+}
+
+// Hasher hashes and verifies passwords with bounded concurrency.
+type Hasher interface {
+	Hash(ctx context.Context, pw string) (string, error)
+	Verify(ctx context.Context, encoded, pw string) (bool, error)
+	VerifyDummy(ctx context.Context, pw string)
+}
+
+// NewSessions configures scs for Roster: the session row lives in
+// PostgreSQL (store), the cookie is HttpOnly and SameSite=Lax, and Secure
+// with the __Host- name when the console is served over https. The idle
+// timeout is enforced on the login row, not by scs, so that a session is not
+// written back on every request.
+func NewSessions(store scs.Store, cfg Config) *scs.SessionManager {
+	sm := scs.New()
+	sm.Store = store
+	sm.Lifetime = cfg.AbsoluteTimeout
+	sm.Cookie.Name = "roster_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Path = "/"
+	sm.Cookie.Persist = true
+	if cfg.Secure() {
+		sm.Cookie.Name = "__Host-roster_session"
+		sm.Cookie.Secure = true
+	}
+	return sm
+}
+
+// Handler returns the console's HTTP handler with every middleware applied.
+func (s *Server) Handler() http.Handler {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID)
+	r.Use(s.logRequests)
+	r.Use(s.recoverPanics)
+	r.Use(securityHeaders)
+
+	staticFS, _ := fs.Sub(static.FS, ".")
+	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler(staticFS)))
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.Sessions.LoadAndSave)
+		r.Use(s.loadUser)
+		r.Use(noStore)
+
+		r.Get("/", s.handle(s.root))
+		r.Get("/signup", s.handle(s.signUpForm))
+		r.Post("/signup", s.handle(s.signUp))
+		r.Get("/login", s.handle(s.signInForm))
+		r.Post("/login", s.handle(s.signIn))
+		r.Post("/logout", s.handle(s.signOut))
+		r.Get("/password/forgot", s.handle(s.forgotForm))
+		r.Post("/password/forgot", s.handle(s.forgot))
+		r.Get("/password/reset/{token}", s.handle(s.resetForm))
+		r.Post("/password/reset/{token}", s.handle(s.reset))
+
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireUser)
+			r.Get("/verify/{token}", s.handle(s.verifyForm))
+			r.Post("/verify/{token}", s.handle(s.verify))
+			r.Post("/verify/resend", s.handle(s.resendVerification))
+			r.Get("/profile", s.handle(s.profile))
+			r.Post("/logout/everywhere", s.handle(s.signOutEverywhere))
+			r.Get("/accounts", s.handle(s.accounts))
+			r.Get("/accounts/new", s.handle(s.newAccountForm))
+			r.Post("/accounts", s.handle(s.createAccount))
+
+			r.Route("/accounts/{AccountSid}", func(r chi.Router) {
+				r.Use(s.loadAccount)
+				r.Get("/", s.handle(s.home))
+				r.Group(func(r chi.Router) {
+					r.Use(s.requirePermission(roster.EditSettings))
+					r.Get("/settings", s.handle(s.settingsForm))
+					r.Post("/settings", s.handle(s.saveSettings))
+				})
+			})
+		})
+		r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))
+	})
+
+	// Cross-origin state changes are refused for the whole console: the
+	// browser's Sec-Fetch-Site / Origin headers must say same origin.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "Cross-site request refused. Reload the page and try again.", http.StatusForbidden)
+	}))
+	return cop.Handler(r)
+}
+
+// staticHandler serves embedded assets with a short cache lifetime.
+func staticHandler(fsys fs.FS) http.Handler {
+	fileServer := http.FileServerFS(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		fileServer.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.Store.Ready(ctx); err != nil {
+		s.Logger.Warn("not ready", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("not ready\n"))
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
