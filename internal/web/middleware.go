@@ -206,3 +206,8 @@ func safeNext(next string) string {
 	}
 	return next
 }
+
+// origin records where a change comes from, for the audit log.
+func (s *Server) origin(r *http.Request, via string) roster.Origin {
+	return roster.Origin{IP: s.clientIP(r), Via: via}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"roster/internal/mail"
 	"roster/internal/roster"
 	"roster/web/static"
 )
@@ -43,17 +44,13 @@ type Server struct {
 	Hasher   Hasher
 	// CheckPassword refuses passwords that are too short or too common.
 	CheckPassword PasswordChecker
-	Mail          Composer
-	Config        Config
-	Logger        *slog.Logger
+	// Mail composes the mails the web layer causes; links are absolute,
+	// built from Config.BaseURL.
+	Mail   mail.Composer
+	Config Config
+	Logger *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
-}
-
-// Composer renders the mails the web layer causes. Links are absolute.
-type Composer interface {
-	VerifyEmail(to, name, link string) roster.Mail
-	PasswordReset(to, name, link string) roster.Mail
 }
 
 // Hasher hashes and verifies passwords with bounded concurrency.
@@ -115,6 +112,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/password/forgot", s.handle(s.forgot))
 		r.Get("/password/reset/{token}", s.handle(s.resetForm))
 		r.Post("/password/reset/{token}", s.handle(s.reset))
+		s.inviteLinkRoutes(r) // invitee.go: /invite/{token}, signed in or not
 
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireUser)
@@ -123,6 +121,7 @@ func (s *Server) Handler() http.Handler {
 			r.Post("/verify/resend", s.handle(s.resendVerification))
 			r.Get("/profile", s.handle(s.profile))
 			r.Post("/logout/everywhere", s.handle(s.signOutEverywhere))
+			s.inviteeRoutes(r) // invitee.go: the invitee's own list in the console
 			r.Get("/accounts", s.handle(s.accounts))
 			r.Get("/accounts/new", s.handle(s.newAccountForm))
 			r.Post("/accounts", s.handle(s.createAccount))
@@ -130,6 +129,8 @@ func (s *Server) Handler() http.Handler {
 			r.Route("/accounts/{AccountSid}", func(r chi.Router) {
 				r.Use(s.loadAccount)
 				r.Get("/", s.handle(s.home))
+				s.inviteRoutes(r) // users.go: Manage users, invitations
+				s.memberRoutes(r) // members.go: role edit, remove, leave, transfer, audit
 				r.Group(func(r chi.Router) {
 					r.Use(s.requirePermission(roster.EditSettings))
 					r.Get("/settings", s.handle(s.settingsForm))
