@@ -232,7 +232,7 @@ func serve(ctx context.Context, cfg *config, stdout io.Writer) error {
 		Sessions:      web.NewSessions(pgxstore.New(pool), webCfg),
 		Hasher:        password.New(0),
 		CheckPassword: password.Check,
-		Mail:          mail.Composer{},
+		Mail:          mail.Composer{VerifyTTL: postgres.VerifyEmailTTL, ResetTTL: postgres.ResetPasswordTTL},
 		Config:        webCfg,
 		Logger:        logger,
 	}
