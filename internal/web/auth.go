@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -229,7 +230,11 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.flash(r, "info", "You've signed out.")
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	target := "/login"
+	if next := safeNext(r.PostFormValue("next")); next != "" {
+		target += "?next=" + url.QueryEscape(next)
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil
 }
 

@@ -1,9 +1,210 @@
 package web
 
-import "github.com/go-chi/chi/v5"
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"roster/internal/roster"
+	"roster/web/templates"
+)
 
 // inviteLinkRoutes registers the invitee's landing page, /invite/{token}.
-func (s *Server) inviteLinkRoutes(r chi.Router) {}
+// Opening it (GET) never consumes the link; accepting and declining are POSTs.
+func (s *Server) inviteLinkRoutes(r chi.Router) {
+	r.Get("/invite/{token}", s.handle(s.inviteLanding))
+	r.Post("/invite/{token}/signup", s.handle(s.inviteSignUp))
+	r.Post("/invite/{token}/accept", s.handle(s.inviteAccept))
+	r.Post("/invite/{token}/decline", s.handle(s.inviteDecline))
+}
 
 // inviteeRoutes registers the signed-in user's own invitations.
-func (s *Server) inviteeRoutes(r chi.Router) {}
+func (s *Server) inviteeRoutes(r chi.Router) {
+	r.Get("/invitations", s.handle(s.myInvitations))
+	r.Post("/invitations/{InvitationSid}/accept", s.handle(s.myInvitationAccept))
+	r.Post("/invitations/{InvitationSid}/decline", s.handle(s.myInvitationDecline))
+}
+
+var errBadInviteLink = roster.Errorf(roster.ENOTFOUND, "This invitation link isn't valid. Check that you copied the whole link from the email, or ask whoever invited you to resend the invitation.")
+
+// invitationFromLink loads the invitation of the URL's token, and refuses
+// links that are unknown, expired, revoked or used.
+func (s *Server) invitationFromLink(r *http.Request) (*roster.Invitation, string, error) {
+	token := chi.URLParam(r, "token")
+	inv, err := s.Store.InvitationByToken(r.Context(), token)
+	if roster.ErrorCode(err) == roster.ENOTFOUND {
+		return nil, "", errBadInviteLink
+	} else if err != nil {
+		return nil, "", err
+	}
+	if err := inv.CheckUsable(s.now()); err != nil {
+		return nil, "", err
+	}
+	return inv, token, nil
+}
+
+func summary(inv *roster.Invitation, token string) *templates.InvitationSummary {
+	return &templates.InvitationSummary{
+		Token: token, AccountName: inv.AccountName, InvitedBy: inv.InvitedBy, Roles: inv.Roles.String(), Email: inv.Email,
+	}
+}
+
+// inviteLanding shows who invited whom to which account with which roles,
+// and the next step for this visitor: sign up, sign in, accept or decline,
+// or sign out when signed in as someone else.
+func (s *Server) inviteLanding(w http.ResponseWriter, r *http.Request) error {
+	inv, token, err := s.invitationFromLink(r)
+	if err != nil {
+		return err
+	}
+	sum := summary(inv, token)
+	u := currentUser(r)
+	switch {
+	case u == nil:
+		_, _, err := s.Store.UserByEmail(r.Context(), inv.Email)
+		if roster.ErrorCode(err) == roster.ENOTFOUND {
+			s.render(w, r, http.StatusOK, templates.SignUp(templates.SignUpForm{Invitation: sum, Action: "/invite/" + token + "/signup"}))
+			return nil
+		} else if err != nil {
+			return err
+		}
+		s.render(w, r, http.StatusOK, templates.InviteSignIn(s.chrome(r), sum, "/login?next="+url.QueryEscape("/invite/"+token)))
+	case !sameEmail(u.Email, inv.Email):
+		s.render(w, r, http.StatusForbidden, templates.InviteWrongUser(s.chrome(r), sum, u.Email))
+	default:
+		s.render(w, r, http.StatusOK, templates.InviteAnswer(s.chrome(r), sum))
+	}
+	return nil
+}
+
+// inviteSignUp creates a login for the invited email (fixed: the link proves
+// it) and joins the account, in one transaction.
+func (s *Server) inviteSignUp(w http.ResponseWriter, r *http.Request) error {
+	inv, token, err := s.invitationFromLink(r)
+	if err != nil {
+		return err
+	}
+	if currentUser(r) != nil {
+		http.Redirect(w, r, "/invite/"+token, http.StatusSeeOther)
+		return nil
+	}
+	f := templates.SignUpForm{Invitation: summary(inv, token), Action: "/invite/" + token + "/signup", Name: r.PostFormValue("name")}
+	var nu roster.NewUser
+	nu.Name, err = roster.NormalizeName("name", f.Name)
+	pw := r.PostFormValue("password")
+	if err == nil {
+		err = s.CheckPassword(pw)
+	}
+	if err == nil {
+		nu.PasswordHash, err = s.Hasher.Hash(r.Context(), pw)
+	}
+	var u *roster.User
+	if err == nil {
+		u, inv, err = s.Store.SignUpAndAccept(r.Context(), nu, token, s.origin(r, "web: invitation link, sign-up"))
+	}
+	if err != nil {
+		return s.formError(w, r, err, func(errs templates.Errors) {
+			f.Errors = errs
+			s.render(w, r, httpStatus(err), templates.SignUp(f))
+		})
+	}
+	if err := s.startLogin(r, u); err != nil {
+		return err
+	}
+	return s.joined(w, r, inv)
+}
+
+// joined sends a new member to the account they joined.
+func (s *Server) joined(w http.ResponseWriter, r *http.Request, inv *roster.Invitation) error {
+	s.Sessions.Put(r.Context(), sessLastAccount, inv.AccountSID)
+	s.flash(r, "success", "You've joined "+inv.AccountName+" as "+inv.Roles.String()+".")
+	http.Redirect(w, r, templates.AccountURL(inv.AccountSID), http.StatusSeeOther)
+	return nil
+}
+
+// inviteAccept joins the signed-in user to the account. The token proves the
+// address, so an unverified login with the invited email may accept here.
+// A second submit of the same form finds the invitation used and, when the
+// user is already in the account, goes there instead of failing.
+func (s *Server) inviteAccept(w http.ResponseWriter, r *http.Request) error {
+	token := chi.URLParam(r, "token")
+	u := currentUser(r)
+	if u == nil {
+		http.Redirect(w, r, "/login?next="+url.QueryEscape("/invite/"+token), http.StatusSeeOther)
+		return nil
+	}
+	inv, err := s.Store.AcceptInvitation(r.Context(), u, roster.InvitationRef{Token: token}, s.origin(r, "web: invitation link"))
+	if err != nil {
+		return s.acceptFailed(w, r, err, roster.InvitationRef{Token: token})
+	}
+	return s.joined(w, r, inv)
+}
+
+// acceptFailed turns "already used" into success for a member who just
+// joined (a double submit), and otherwise returns the error.
+func (s *Server) acceptFailed(w http.ResponseWriter, r *http.Request, err error, ref roster.InvitationRef) error {
+	if roster.ErrorCode(err) != roster.EGONE || ref.Token == "" {
+		return err
+	}
+	inv, lookErr := s.Store.InvitationByToken(r.Context(), ref.Token)
+	if lookErr != nil || inv.Status != roster.InvitationAccepted {
+		return err
+	}
+	if _, memErr := s.Store.Membership(r.Context(), inv.AccountSID, currentUser(r).ID); memErr != nil {
+		return err
+	}
+	http.Redirect(w, r, templates.AccountURL(inv.AccountSID), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) inviteDecline(w http.ResponseWriter, r *http.Request) error {
+	token := chi.URLParam(r, "token")
+	u := currentUser(r)
+	if u == nil {
+		http.Redirect(w, r, "/login?next="+url.QueryEscape("/invite/"+token), http.StatusSeeOther)
+		return nil
+	}
+	inv, err := s.Store.DeclineInvitation(r.Context(), u, roster.InvitationRef{Token: token}, s.origin(r, "web: invitation link"))
+	if err != nil {
+		return err
+	}
+	s.flash(r, "info", "You declined the invitation to "+inv.AccountName+".")
+	http.Redirect(w, r, s.landing(r), http.StatusSeeOther)
+	return nil
+}
+
+// myInvitations lists the invitations addressed to the signed-in user's
+// email, to accept or decline inside the console.
+func (s *Server) myInvitations(w http.ResponseWriter, r *http.Request) error {
+	invs, err := s.Store.PendingInvitationsFor(r.Context(), currentUser(r).Email)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, templates.MyInvitations(s.chrome(r), invs))
+	return nil
+}
+
+func (s *Server) myInvitationAccept(w http.ResponseWriter, r *http.Request) error {
+	ref := roster.InvitationRef{SID: chi.URLParam(r, "InvitationSid")}
+	inv, err := s.Store.AcceptInvitation(r.Context(), currentUser(r), ref, s.origin(r, "web: your invitations"))
+	if err != nil {
+		return err
+	}
+	return s.joined(w, r, inv)
+}
+
+func (s *Server) myInvitationDecline(w http.ResponseWriter, r *http.Request) error {
+	ref := roster.InvitationRef{SID: chi.URLParam(r, "InvitationSid")}
+	inv, err := s.Store.DeclineInvitation(r.Context(), currentUser(r), ref, s.origin(r, "web: your invitations"))
+	if err != nil {
+		return err
+	}
+	s.flash(r, "info", "You declined the invitation to "+inv.AccountName+".")
+	http.Redirect(w, r, "/invitations", http.StatusSeeOther)
+	return nil
+}
+
+// sameEmail compares addresses as the database does: case-insensitively.
+func sameEmail(a, b string) bool { return strings.EqualFold(a, b) }

@@ -151,6 +151,7 @@ func (s *Server) chrome(r *http.Request) templates.Chrome {
 	c := templates.Chrome{User: currentUser(r), Current: currentMembership(r)}
 	if c.User != nil {
 		c.Accounts, _ = s.Store.UserAccounts(r.Context(), c.User.ID, 8)
+		c.PendingInvitations, _ = s.Store.CountPendingInvitationsFor(r.Context(), c.User.Email)
 	}
 	msg := s.Sessions.PopString(r.Context(), sessFlash)
 	if msg != "" {

@@ -42,7 +42,8 @@ func AccountPath(sid, rest string) string { return "/accounts/" + sid + rest }
 
 // FormatTime shows a time readably; TimeTitle gives the exact time for hover.
 func FormatTime(t time.Time) string {
-	return t.UTC().Format("2 Jan 2006, 15:04 UTC")
+	// Non-breaking spaces: a narrow column breaks only after the comma.
+	return t.UTC().Format("2\u00a0Jan\u00a02006, 15:04\u00a0UTC")
 }
 
 // TimeTitle is the exact time, for a title attribute.
