@@ -46,6 +46,9 @@ fi
 
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
+# Test packages run in parallel and each may call this: one at a time.
+exec 9>"$dir/.lock"
+flock 9
 if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$dir"; then
   alt=/tmp/roster-pg-$(echo "$dir" | md5sum | cut -c1-12)
   log "$dir is not reachable by the postgres user; using $alt"
@@ -68,6 +71,10 @@ start)
   fi
   mkdir -p "$sock"; [ "$(id -u)" = 0 ] && chown postgres: "$sock"
   if ! as_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      log "port $port on 127.0.0.1 is taken by another program; choose another port (ROSTER_PG_PORT for make run)"
+      exit 1
+    fi
     fast=""
     # Tests throw their data away: skip durability there (ROSTER_PG_FAST=1).
     [ "${ROSTER_PG_FAST:-}" = 1 ] && fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"

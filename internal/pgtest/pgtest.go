@@ -1,7 +1,7 @@
 // Package pgtest gives each test a fresh, migrated PostgreSQL database.
 //
 // The server is DATABASE_URL's when that is set; otherwise the project's own
-// test cluster (scripts/pg.sh, in .data/pg-test, on 127.0.0.1:54329), which is
+// test cluster (scripts/pg.sh, in .data/pg-test, on a loopback port of its own), which is
 // started here when it is not running. A test that cannot get a database
 // fails; it never skips.
 //
@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -32,8 +33,16 @@ import (
 	"roster/migrations"
 )
 
-// TestPort is where the project's test cluster listens.
-const TestPort = "54329"
+// testPort is where the project's test cluster listens: ROSTER_TEST_PG_PORT,
+// or a port derived from the checkout's path, so that two checkouts on one
+// machine each get their own cluster.
+func testPort(root string) string {
+	if p := os.Getenv("ROSTER_TEST_PG_PORT"); p != "" {
+		return p
+	}
+	h := sha256.Sum256([]byte(root))
+	return strconv.Itoa(55000 + int(h[0])<<8%5000 + int(h[1])%100)
+}
 
 var (
 	setupOnce sync.Once
@@ -121,7 +130,7 @@ func startCluster() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.Command(filepath.Join(root, "scripts", "pg.sh"), "start", filepath.Join(root, ".data", "pg-test"), TestPort)
+	cmd := exec.Command(filepath.Join(root, "scripts", "pg.sh"), "start", filepath.Join(root, ".data", "pg-test"), testPort(root))
 	cmd.Env = append(os.Environ(), "ROSTER_PG_FAST=1")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
