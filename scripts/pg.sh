@@ -83,6 +83,8 @@ start)
       start >/dev/null || { log "server did not start; see $dir/server.log"; tail -20 "$dir/server.log" >&2; exit 1; }
     log "started PostgreSQL on 127.0.0.1:$port"
   fi
+  # A cluster already running keeps the port it was started with.
+  port=$(sed -n 4p "$data/postmaster.pid" 2>/dev/null || echo "$port")
   echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
   ;;
 stop)
