@@ -43,6 +43,23 @@ func (r Role) Label() string {
 	return string(r)
 }
 
+// Description says in a line what the role may do.
+func (r Role) Description() string {
+	switch r {
+	case Owner:
+		return "Everything an Administrator can do, and transfers ownership. Every account has exactly one."
+	case Administrator:
+		return "Every permission of Developer, Billing Manager and Support, and can manage users."
+	case Developer:
+		return "Builds with the account's APIs, keys and configuration."
+	case BillingManager:
+		return "Sees invoices and usage, and manages payment details."
+	case Support:
+		return "Opens and follows support tickets."
+	}
+	return ""
+}
+
 // ParseRole accepts a role's stored value.
 func ParseRole(s string) (Role, bool) {
 	r := Role(s)

@@ -318,7 +318,7 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 		s.render(w, r, http.StatusOK, templates.Confirm(s.chrome(r), transferPage(actor, t, nil)))
 		return nil
 	}
-	if err := s.checkPassword(r, r.PostFormValue("password")); err != nil {
+	if err := s.reverifyPassword(r, r.PostFormValue("password")); err != nil {
 		return s.formError(w, r, err, func(errs templates.Errors) {
 			s.render(w, r, httpStatus(err), templates.Confirm(s.chrome(r), transferPage(actor, t, errs)))
 		})
@@ -332,9 +332,9 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// checkPassword re-checks the signed-in user's password, throttled like
+// reverifyPassword re-checks the signed-in user's password, throttled like
 // sign-in.
-func (s *Server) checkPassword(r *http.Request, pw string) error {
+func (s *Server) reverifyPassword(r *http.Request, pw string) error {
 	ctx := r.Context()
 	u := currentUser(r)
 	ip := s.clientIP(r)

@@ -111,8 +111,8 @@ func (s *Server) loadAccount(next http.Handler) http.Handler {
 	})
 }
 
-// requirePermission refuses members whose roles lack p. Pages a member may
-// not see answer 404 like pages of accounts they are not in.
+// requirePermission refuses, with 403, members whose roles lack p. (The
+// account itself is visible to them, so hiding the page would only confuse.)
 func (s *Server) requirePermission(p roster.Permission) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return s.handle(func(w http.ResponseWriter, r *http.Request) error {
