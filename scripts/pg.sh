@@ -58,7 +58,8 @@ fi
 data=$dir/data
 sock=$dir/run
 
-as_owner() { (cd / && "${run_as[@]}" "$@"); }
+# The server must not inherit the lock (fd 9), or it would hold it forever.
+as_owner() { (cd / && "${run_as[@]}" "$@" 9>&-); }
 
 case "$cmd" in
 start)

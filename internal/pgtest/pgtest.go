@@ -130,7 +130,9 @@ func startCluster() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.Command(filepath.Join(root, "scripts", "pg.sh"), "start", filepath.Join(root, ".data", "pg-test"), testPort(root))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(root, "scripts", "pg.sh"), "start", filepath.Join(root, ".data", "pg-test"), testPort(root))
 	cmd.Env = append(os.Environ(), "ROSTER_PG_FAST=1")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
