@@ -59,6 +59,12 @@ func URL(tb testing.TB) string {
 	if setupErr != nil {
 		tb.Fatalf("pgtest: no PostgreSQL for tests: %v", setupErr)
 	}
+	return createDatabase(tb, template)
+}
+
+// createDatabase clones a new database from tmpl, dropped when the test ends.
+func createDatabase(tb testing.TB, tmpl string) string {
+	tb.Helper()
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
@@ -69,7 +75,7 @@ func URL(tb testing.TB) string {
 	name := "roster_test_" + randomHex(8)
 	var lastErr error
 	for range 20 {
-		_, lastErr = admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s STRATEGY FILE_COPY", name, template))
+		_, lastErr = admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s STRATEGY FILE_COPY", name, tmpl))
 		if lastErr == nil {
 			break
 		}
@@ -88,6 +94,17 @@ func URL(tb testing.TB) string {
 		c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	})
 	return withDatabase(adminURL, name)
+}
+
+// EmptyURL returns the URL of a new database with no schema at all, dropped
+// when the test ends: for tests of migrating itself.
+func EmptyURL(tb testing.TB) string {
+	tb.Helper()
+	setupOnce.Do(func() { setupErr = setup() })
+	if setupErr != nil {
+		tb.Fatalf("pgtest: no PostgreSQL for tests: %v", setupErr)
+	}
+	return createDatabase(tb, "template0")
 }
 
 // Pool returns a pool on a new, migrated database, closed when the test ends.
