@@ -3,9 +3,15 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/alexedwards/scs/pgxstore"
+
+	"roster/internal/web"
 )
 
 func TestCreateAccountsAndSwitch(t *testing.T) {
@@ -179,4 +185,40 @@ func tableBody(page string) string {
 		return ""
 	}
 	return page[i:j]
+}
+
+// Behind https the session cookie is Secure, HttpOnly, SameSite=Lax and
+// carries the __Host- prefix; over plain http it cannot be Secure.
+func TestSessionCookieAttributes(t *testing.T) {
+	app := newApp(t)
+	for _, tc := range []struct {
+		base, name string
+		secure     bool
+	}{
+		{"https://roster.example.com", "__Host-roster_session", true},
+		{"http://127.0.0.1:8080", "roster_session", false},
+	} {
+		cfg := web.Config{BaseURL: mustURL(tc.base), IdleTimeout: time.Hour, AbsoluteTimeout: 24 * time.Hour}
+		srv := *app.Server
+		srv.Config = cfg
+		srv.Sessions = web.NewSessions(pgxstore.NewWithCleanupInterval(app.DB.Pool, 0), cfg)
+		req := httptest.NewRequest(http.MethodPost, "/signup", strings.NewReader(url.Values{
+			"name": {"Ada"}, "email": {"ada" + tc.name + "@example.com"}, "password": {"correct horse battery"}, "account_name": {"Engines"},
+		}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, req)
+		cookie := rec.Header().Get("Set-Cookie")
+		if rec.Code != http.StatusSeeOther || !strings.HasPrefix(cookie, tc.name+"=") {
+			t.Fatalf("%s: status %d, cookie %q", tc.base, rec.Code, cookie)
+		}
+		for _, attr := range []string{"HttpOnly", "SameSite=Lax", "Path=/"} {
+			if !strings.Contains(cookie, attr) {
+				t.Errorf("%s: cookie lacks %s: %s", tc.base, attr, cookie)
+			}
+		}
+		if strings.Contains(cookie, "Secure") != tc.secure || strings.Contains(cookie, "Domain=") {
+			t.Errorf("%s: cookie %s", tc.base, cookie)
+		}
+	}
 }
