@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,6 +18,10 @@ const userColumns = `u.id, u.sid, u.email, u.name, u.email_verified_at, u.create
 func scanUser(row pgx.Row, u *roster.User, extra ...any) error {
 	return row.Scan(append([]any{&u.ID, &u.SID, &u.Email, &u.Name, &u.EmailVerifiedAt, &u.CreatedAt}, extra...)...)
 }
+
+// maxMailsPerHour bounds verification and reset mails to one user, so the
+// forms cannot be used to flood an inbox.
+const maxMailsPerHour = 3
 
 // VerifyEmailTTL is how long an email verification link stays valid.
 const VerifyEmailTTL = 48 * time.Hour
@@ -127,6 +132,10 @@ func (db *DB) ResendVerification(ctx context.Context, userID int64, render roste
 		if u.Verified() {
 			return roster.Errorf(roster.ECONFLICT, "Your email address is already verified.")
 		}
+		if err := takeRate(ctx, tx, fmt.Sprintf("verify:user:%d", u.ID), maxMailsPerHour,
+			"We've already sent %d verification emails in the last hour. Check your spam folder, or try again later.", maxMailsPerHour); err != nil {
+			return err
+		}
 		return issueUserToken(ctx, tx, &u, "verify_email", VerifyEmailTTL, render)
 	})
 }
@@ -172,6 +181,12 @@ func (db *DB) RequestPasswordReset(ctx context.Context, email string, render ros
 		var u roster.User
 		err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = $1`, email), &u)
 		if err == pgx.ErrNoRows {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		// Past the limit, quietly send nothing: the answer must not differ.
+		if err := takeRate(ctx, tx, fmt.Sprintf("reset:user:%d", u.ID), maxMailsPerHour, "too many"); roster.ErrorCode(err) == roster.ETOOMANY {
 			return nil
 		} else if err != nil {
 			return err

@@ -283,3 +283,29 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+// Verification and reset mails are limited per user, so the forms cannot
+// flood an inbox; the reset form still answers the same.
+func TestMailFormsAreRateLimited(t *testing.T) {
+	app := newApp(t)
+	c := app.newClient()
+	c.signUp("Ada", "ada@example.com", "Engines")
+	for i := range 3 {
+		if res := c.post("/verify/resend", nil); res.Status != http.StatusOK {
+			t.Fatalf("resend %d: %d", i+1, res.Status)
+		}
+	}
+	if res := c.post("/verify/resend", nil); res.Status != http.StatusTooManyRequests {
+		t.Fatalf("fourth verification mail in an hour: %d", res.Status)
+	}
+	for range 5 {
+		if res := app.newClient().post("/password/forgot", url.Values{"email": {"ada@example.com"}}); res.Status != http.StatusOK {
+			t.Fatalf("forgot password: %d", res.Status)
+		}
+	}
+	var n int
+	app.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM email_outbox WHERE kind = 'password_reset'`).Scan(&n)
+	if n != 3 {
+		t.Fatalf("%d reset mails queued, want 3", n)
+	}
+}
