@@ -309,3 +309,24 @@ func TestMailFormsAreRateLimited(t *testing.T) {
 		t.Fatalf("%d reset mails queued, want 3", n)
 	}
 }
+
+// A session unused for longer than the idle timeout, or older than the
+// absolute timeout, is signed out.
+func TestSessionTimeouts(t *testing.T) {
+	for name, sql := range map[string]string{
+		"idle":     `UPDATE logins SET last_seen_at = now() - interval '2 hours'`,
+		"absolute": `UPDATE logins SET created_at = now() - interval '25 hours'`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			app := newApp(t) // idle 1h, absolute 24h
+			c := app.newClient()
+			sid := c.signUp("Ada", "ada@example.com", "Engines")
+			if _, err := app.DB.Pool.Exec(context.Background(), sql); err != nil {
+				t.Fatal(err)
+			}
+			if res := c.get("/accounts/" + sid); !strings.HasPrefix(res.URL, "/login") {
+				t.Fatalf("expired session still reaches %s", res.URL)
+			}
+		})
+	}
+}
