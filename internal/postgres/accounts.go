@@ -59,7 +59,7 @@ func scanMembership(row pgx.Row, m *roster.Membership, extra ...any) error {
 // the caller cannot tell the two apart.
 func (db *DB) Membership(ctx context.Context, accountSID string, userID int64) (*roster.Membership, error) {
 	if !roster.ValidSID(roster.PrefixAccount, accountSID) {
-		return nil, roster.Errorf(roster.ENOTFOUND, "Not found.")
+		return nil, errNotFound()
 	}
 	var m roster.Membership
 	err := scanMembership(db.Pool.QueryRow(ctx, `
@@ -170,7 +170,7 @@ func lockMembership(ctx context.Context, tx pgx.Tx, accountID, userID int64, nee
 	var roles []string
 	err := tx.QueryRow(ctx, `SELECT roles FROM memberships WHERE account_id = $1 AND user_id = $2`, accountID, userID).Scan(&roles)
 	if err == pgx.ErrNoRows {
-		return nil, roster.Errorf(roster.ENOTFOUND, "Not found.")
+		return nil, errNotFound()
 	} else if err != nil {
 		return nil, err
 	}

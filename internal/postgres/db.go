@@ -129,7 +129,7 @@ func mapError(err error) error {
 		return nil
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		return roster.Errorf(roster.ENOTFOUND, "Not found.")
+		return errNotFound()
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
@@ -145,4 +145,10 @@ func mapError(err error) error {
 		}
 	}
 	return err
+}
+
+// errNotFound is the one answer for anything absent or not visible to the
+// caller: the two must not be told apart.
+func errNotFound() error {
+	return roster.Errorf(roster.ENOTFOUND, "There's nothing here, or you don't have access to it. Check the address, or pick one of your accounts.")
 }

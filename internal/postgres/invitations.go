@@ -121,7 +121,7 @@ func sendInvitationMail(ctx context.Context, tx pgx.Tx, inv *roster.Invitation, 
 // ENOTFOUND: invitations of other accounts are invisible.
 func (db *DB) Invitation(ctx context.Context, accountID int64, sid string) (*roster.Invitation, error) {
 	if !roster.ValidSID(roster.PrefixInvitation, sid) {
-		return nil, roster.Errorf(roster.ENOTFOUND, "Not found.")
+		return nil, errNotFound()
 	}
 	var inv roster.Invitation
 	err := scanInvitation(db.Pool.QueryRow(ctx, `SELECT `+invitationColumns+` FROM `+invitationFrom+`
@@ -141,7 +141,7 @@ func lockInvitation(ctx context.Context, tx pgx.Tx, actor *roster.Membership, si
 		return nil, err
 	}
 	if !roster.ValidSID(roster.PrefixInvitation, sid) {
-		return nil, roster.Errorf(roster.ENOTFOUND, "Not found.")
+		return nil, errNotFound()
 	}
 	if err := loadInvitation(ctx, tx, `i.account_id = $1 AND i.sid = $2 FOR UPDATE OF i`, inv, actor.Account.ID, sid); err != nil {
 		return nil, mapError(err)

@@ -52,7 +52,7 @@ func (db *DB) ListMembers(ctx context.Context, accountID int64, f roster.MemberF
 // account, or ENOTFOUND.
 func (db *DB) MemberBySID(ctx context.Context, accountID int64, userSID string) (*roster.Membership, error) {
 	if !roster.ValidSID(roster.PrefixUser, userSID) {
-		return nil, roster.Errorf(roster.ENOTFOUND, "Not found.")
+		return nil, errNotFound()
 	}
 	var m roster.Membership
 	err := scanMembership(db.Pool.QueryRow(ctx, `
@@ -95,7 +95,7 @@ func guardChange(ctx context.Context, tx pgx.Tx, act roster.Action, accountID, a
 	var target *roster.Member
 	if act != roster.ActLeave {
 		if !roster.ValidSID(roster.PrefixUser, targetSID) {
-			return nil, roster.Errorf(roster.ENOTFOUND, "Not found.")
+			return nil, errNotFound()
 		}
 		if err := load(`u.sid = $2`, targetSID, &g.target); err != nil {
 			return nil, roster.Errorf(roster.ENOTFOUND, "This person is no longer a member of the account.")

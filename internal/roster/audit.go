@@ -50,7 +50,7 @@ func (a AuditAction) Label() string {
 }
 
 // Origin says where a change came from, for the audit log: the client's
-// address and the path through the product ("web: invite form", …).
+// address and the path through the product ("Invite form", "Invitation link", …).
 type Origin struct {
 	IP  string
 	Via string

@@ -136,8 +136,11 @@ func (s RoleSet) Validate() error {
 			return Errorf(EINVALID, "%q is not a role.", string(r))
 		}
 	}
-	if (s.Has(Owner) || s.Has(Administrator)) && len(s) > 1 {
-		return Errorf(EINVALID, "Owner and Administrator can't be combined with other roles. Choose Administrator alone, or any of Developer, Billing Manager and Support.")
+	if s.Has(Owner) && len(s) > 1 {
+		return Errorf(EINVALID, "Owner can't be combined with other roles.")
+	}
+	if s.Has(Administrator) && len(s) > 1 {
+		return Errorf(EINVALID, "Administrator can't be combined with other roles. Choose Administrator alone, or any of Developer, Billing Manager and Support.")
 	}
 	return nil
 }

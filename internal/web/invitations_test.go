@@ -350,7 +350,7 @@ func TestAcceptSignedInAsAnotherEmailIsRefused(t *testing.T) {
 	if page.Status != http.StatusForbidden {
 		t.Fatalf("wrong login opening the link: %d", page.Status)
 	}
-	mustContain(t, page.Body, "This invitation is for grace@example.com", "eve@example.com", "Sign out and continue")
+	mustContain(t, page.Body, "This invitation is for grace@example.com", "signed in as eve@example.com", "Sign out and continue")
 	if res := eve.post(link+"/accept", nil); res.Status != http.StatusForbidden {
 		t.Fatalf("wrong login accepting: %d", res.Status)
 	}

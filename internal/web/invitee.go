@@ -27,7 +27,7 @@ func (s *Server) inviteeRoutes(r chi.Router) {
 	r.Post("/invitations/{InvitationSid}/decline", s.handle(s.myInvitationDecline))
 }
 
-var errBadInviteLink = roster.Errorf(roster.ENOTFOUND, "This invitation link isn't valid. Check that you copied the whole link from the email, or ask whoever invited you to resend the invitation.")
+var errBadInviteLink = roster.Errorf(roster.ENOTFOUND, "This invitation link doesn't work any more, or was never valid. If the invitation was resent, use the link in the newest email. Otherwise ask whoever invited you to resend it.")
 
 // invitationFromLink loads the invitation of the URL's token, and refuses
 // links that are unknown, expired, revoked or used.
@@ -102,7 +102,7 @@ func (s *Server) inviteSignUp(w http.ResponseWriter, r *http.Request) error {
 	}
 	var u *roster.User
 	if err == nil {
-		u, inv, err = s.Store.SignUpAndAccept(r.Context(), nu, token, s.origin(r, "web: invitation link, sign-up"))
+		u, inv, err = s.Store.SignUpAndAccept(r.Context(), nu, token, s.origin(r, "Invitation link (sign-up)"))
 	}
 	if err != nil {
 		return s.formError(w, r, err, func(errs templates.Errors) {
@@ -135,7 +135,7 @@ func (s *Server) inviteAccept(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/login?next="+url.QueryEscape("/invite/"+token), http.StatusSeeOther)
 		return nil
 	}
-	inv, err := s.Store.AcceptInvitation(r.Context(), u, roster.InvitationRef{Token: token}, s.origin(r, "web: invitation link"))
+	inv, err := s.Store.AcceptInvitation(r.Context(), u, roster.InvitationRef{Token: token}, s.origin(r, "Invitation link"))
 	if err != nil {
 		return s.acceptFailed(w, r, err, roster.InvitationRef{Token: token})
 	}
@@ -166,7 +166,7 @@ func (s *Server) inviteDecline(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/login?next="+url.QueryEscape("/invite/"+token), http.StatusSeeOther)
 		return nil
 	}
-	inv, err := s.Store.DeclineInvitation(r.Context(), u, roster.InvitationRef{Token: token}, s.origin(r, "web: invitation link"))
+	inv, err := s.Store.DeclineInvitation(r.Context(), u, roster.InvitationRef{Token: token}, s.origin(r, "Invitation link"))
 	if err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ func (s *Server) myInvitations(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) myInvitationAccept(w http.ResponseWriter, r *http.Request) error {
 	ref := roster.InvitationRef{SID: chi.URLParam(r, "InvitationSid")}
-	inv, err := s.Store.AcceptInvitation(r.Context(), currentUser(r), ref, s.origin(r, "web: your invitations"))
+	inv, err := s.Store.AcceptInvitation(r.Context(), currentUser(r), ref, s.origin(r, "Your invitations"))
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func (s *Server) myInvitationAccept(w http.ResponseWriter, r *http.Request) erro
 
 func (s *Server) myInvitationDecline(w http.ResponseWriter, r *http.Request) error {
 	ref := roster.InvitationRef{SID: chi.URLParam(r, "InvitationSid")}
-	inv, err := s.Store.DeclineInvitation(r.Context(), currentUser(r), ref, s.origin(r, "web: your invitations"))
+	inv, err := s.Store.DeclineInvitation(r.Context(), currentUser(r), ref, s.origin(r, "Your invitations"))
 	if err != nil {
 		return err
 	}

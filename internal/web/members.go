@@ -127,7 +127,7 @@ func (s *Server) changeRoles(w http.ResponseWriter, r *http.Request) error {
 		s.render(w, r, http.StatusOK, templates.Confirm(s.chrome(r), downgradePage(actor, t, roles)))
 		return nil
 	}
-	c, err := s.Store.ChangeRoles(r.Context(), actor, t.User.SID, roles, confirmed, s.origin(r, "web: role edit"), s.memberMails)
+	c, err := s.Store.ChangeRoles(r.Context(), actor, t.User.SID, roles, confirmed, s.origin(r, "Role edit"), s.memberMails)
 	if err != nil {
 		if roster.ErrorCode(err) == roster.EINVALID {
 			errs := templates.Errors{"roles": roster.ErrorMessage(err)}
@@ -202,7 +202,7 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request) error {
 		return s.removeConfirm(w, r)
 	}
 	actor := currentMembership(r)
-	c, err := s.Store.RemoveMember(r.Context(), actor, chi.URLParam(r, "UserSid"), s.origin(r, "web: remove user"), s.memberMails)
+	c, err := s.Store.RemoveMember(r.Context(), actor, chi.URLParam(r, "UserSid"), s.origin(r, "Remove User"), s.memberMails)
 	if roster.ErrorCode(err) == roster.ENOTFOUND {
 		return errNoSuchMember
 	} else if err != nil {
@@ -239,7 +239,7 @@ func (s *Server) leave(w http.ResponseWriter, r *http.Request) error {
 	if r.PostFormValue("confirm") != "yes" {
 		return s.leaveConfirm(w, r)
 	}
-	c, err := s.Store.Leave(r.Context(), currentMembership(r), s.origin(r, "web: leave"))
+	c, err := s.Store.Leave(r.Context(), currentMembership(r), s.origin(r, "Leave"))
 	if err != nil {
 		return err
 	}
@@ -323,7 +323,7 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 			s.render(w, r, httpStatus(err), templates.Confirm(s.chrome(r), transferPage(actor, t, errs)))
 		})
 	}
-	c, err := s.Store.TransferOwnership(r.Context(), actor, t.User.SID, s.origin(r, "web: transfer ownership"), s.memberMails)
+	c, err := s.Store.TransferOwnership(r.Context(), actor, t.User.SID, s.origin(r, "Transfer ownership"), s.memberMails)
 	if err != nil {
 		return err
 	}

@@ -247,7 +247,7 @@ func TestRoleEditAppliesOnNextRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Equal(before, []string{"administrator"}) || !slices.Equal(after, []string{"developer", "support"}) ||
-		ip != "127.0.0.1" || via != "web: role edit" || actor != "ada@example.com" || target != "bob@example.com" {
+		ip != "127.0.0.1" || via != "Role edit" || actor != "ada@example.com" || target != "bob@example.com" {
 		t.Fatalf("audit event: %v → %v from %s via %q by %s on %s", before, after, ip, via, actor, target)
 	}
 
@@ -627,7 +627,7 @@ func TestAuditLog(t *testing.T) {
 	if changed < 0 || removed < 0 || left < 0 || !(left < removed && removed < changed) {
 		t.Fatalf("events not listed newest first (left %d, removed %d, changed %d)", left, removed, changed)
 	}
-	mustContain(t, all, "bob@example.com", "carol@example.com", "127.0.0.1", "web: role edit", "web: remove user", "web: leave", "<time datetime=", "Billing Manager")
+	mustContain(t, all, "bob@example.com", "carol@example.com", "127.0.0.1", "Role edit", "Remove User", "Leave", "<time datetime=", "Billing Manager")
 
 	byAction := ada.get(audit + "?action=member.removed")
 	rows := tableBody(byAction.Body)

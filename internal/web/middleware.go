@@ -73,6 +73,8 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 	})
 }
 
+var errNoAccount = roster.Errorf(roster.ENOTFOUND, "You don't have access to this account, or it doesn't exist. If you were removed from it, your login and your other accounts are unchanged: pick one from Accounts, or ask the account's Owner or an Administrator to invite you again.")
+
 // requireUser sends people who are not signed in to the sign-in page, and
 // back here afterwards.
 func (s *Server) requireUser(next http.Handler) http.Handler {
@@ -97,7 +99,9 @@ func (s *Server) loadAccount(next http.Handler) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		u := currentUser(r)
 		m, err := s.Store.Membership(r.Context(), chi.URLParam(r, "AccountSid"), u.ID)
-		if err != nil {
+		if roster.ErrorCode(err) == roster.ENOTFOUND {
+			return errNoAccount
+		} else if err != nil {
 			return err
 		}
 		if s.Sessions.GetString(r.Context(), sessLastAccount) != m.Account.SID {

@@ -97,7 +97,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) error {
 	}
 	var inv *roster.Invitation
 	if err == nil {
-		inv, err = s.Store.Invite(r.Context(), m, email, f.Roles, s.origin(r, "web: invite form"), s.invitationMail)
+		inv, err = s.Store.Invite(r.Context(), m, email, f.Roles, s.origin(r, "Invite form"), s.invitationMail)
 	}
 	if err != nil {
 		return s.formError(w, r, err, func(errs templates.Errors) {
@@ -167,7 +167,7 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) error {
 		return s.resendConfirm(w, r)
 	}
 	m := currentMembership(r)
-	inv, err := s.Store.Resend(r.Context(), m, chi.URLParam(r, "InvitationSid"), s.origin(r, "web: resend invite"), s.invitationMail)
+	inv, err := s.Store.Resend(r.Context(), m, chi.URLParam(r, "InvitationSid"), s.origin(r, "Resend Invite"), s.invitationMail)
 	if err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 		return s.revokeConfirm(w, r)
 	}
 	m := currentMembership(r)
-	inv, err := s.Store.Revoke(r.Context(), m, chi.URLParam(r, "InvitationSid"), s.origin(r, "web: revoke invitation"))
+	inv, err := s.Store.Revoke(r.Context(), m, chi.URLParam(r, "InvitationSid"), s.origin(r, "Revoke"))
 	if err != nil {
 		return err
 	}
