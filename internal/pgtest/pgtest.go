@@ -143,7 +143,7 @@ func setup() error {
 
 // startCluster runs scripts/pg.sh from the repository root.
 func startCluster() (string, error) {
-	root, err := repoRoot()
+	root, err := RepoRoot()
 	if err != nil {
 		return "", err
 	}
@@ -159,7 +159,9 @@ func startCluster() (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-func repoRoot() (string, error) {
+// RepoRoot is the folder of go.mod above the working directory: the root of
+// the checkout, when tests run inside it.
+func RepoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
