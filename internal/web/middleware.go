@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"roster/internal/roster"
 	"roster/web/templates"
@@ -154,8 +155,15 @@ func noStore(next http.Handler) http.Handler {
 func (s *Server) chrome(r *http.Request) templates.Chrome {
 	c := templates.Chrome{User: currentUser(r), Current: currentMembership(r)}
 	if c.User != nil {
-		c.Accounts, _ = s.Store.UserAccounts(r.Context(), c.User.ID, 8)
-		c.PendingInvitations, _ = s.Store.CountPendingInvitationsFor(r.Context(), c.User.Email)
+		// The page itself matters more than its menus: on failure, render
+		// without them and log.
+		var err error
+		if c.Accounts, err = s.Store.UserAccounts(r.Context(), c.User.ID, 8); err != nil {
+			s.Logger.Warn("loading the Accounts drop-down", "request_id", middleware.GetReqID(r.Context()), "err", err)
+		}
+		if c.PendingInvitations, err = s.Store.CountPendingInvitationsFor(r.Context(), c.User.Email); err != nil {
+			s.Logger.Warn("counting pending invitations", "request_id", middleware.GetReqID(r.Context()), "err", err)
+		}
 	}
 	msg := s.Sessions.PopString(r.Context(), sessFlash)
 	if msg != "" {
