@@ -35,7 +35,7 @@ generate:
 chromium:
 	@scripts/chromium.sh
 
-## bench: benchmarks (numbers are written down in README.md)
+## bench: benchmarks (numbers are written down in docs/performance.md)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 

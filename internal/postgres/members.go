@@ -22,13 +22,15 @@ func (db *DB) ListMembers(ctx context.Context, accountID int64, f roster.MemberF
 		}
 	}
 	// A substring search runs as a one-off statement: a cached generic plan
-	// of it can be a hundred times slower for some terms (ENVIRONMENT.md).
+	// of it can be a hundred times slower for some terms, and would ignore
+	// the partial index for the Administrator and Owner filters. The email
+	// is compared as text: citext's ILIKE cannot use the trigram index.
 	rows, err := db.Pool.Query(ctx, `
 		SELECT `+membershipColumns+`
 		FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
 		WHERE m.account_id = $1
 		  AND ($2::timestamptz IS NULL OR (m.created_at, m.user_id) > ($2, $3))
-		  AND ($4 = '' OR u.name ILIKE '%' || $4 || '%' OR u.email ILIKE '%' || $4 || '%')
+		  AND ($4 = '' OR u.name ILIKE '%' || $4 || '%' OR u.email::text ILIKE '%' || $4 || '%')
 		  AND ($5 = '' OR $5 = ANY (m.roles))
 		ORDER BY m.created_at, m.user_id
 		LIMIT $6`, pgx.QueryExecModeExec, accountID, afterAt, afterID, escapeLike(q), string(f.Role), limit+1)

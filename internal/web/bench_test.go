@@ -22,6 +22,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,7 +79,12 @@ func newBenchApp(b *testing.B) (*benchApp, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool, err := pgxpool.New(ctx, dbURL)
+	pcfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return nil, err
+	}
+	pcfg.ConnConfig.Tracer = &benchQueries
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, err
 	}
@@ -147,6 +153,18 @@ func newBenchApp(b *testing.B) (*benchApp, error) {
 	return app, nil
 }
 
+// benchQueries counts the statements sent to PostgreSQL, sessions included.
+var benchQueries benchTracer
+
+type benchTracer struct{ n atomic.Int64 }
+
+func (t *benchTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	t.n.Add(1)
+	return ctx
+}
+
+func (t *benchTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
 // benchWriter is a ResponseWriter that keeps the status and counts the bytes.
 type benchWriter struct {
 	h      http.Header
@@ -207,12 +225,15 @@ func BenchmarkManageUsersPage(b *testing.B) {
 				b.Fatalf("GET %s: status %d, page without %q", c.path, w.status, c.want)
 			}
 			size := w.n
+			q0, n := benchQueries.n.Load(), 0
 			for b.Loop() {
 				if w := app.get(c.path, false); w.status != http.StatusOK {
 					b.Fatalf("GET %s: status %d", c.path, w.status)
 				}
+				n++
 			}
 			b.ReportMetric(float64(size), "page-bytes")
+			b.ReportMetric(float64(benchQueries.n.Load()-q0)/float64(n), "queries/op")
 		})
 	}
 }

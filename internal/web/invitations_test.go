@@ -28,6 +28,20 @@ func (app *testApp) count(t *testing.T, sql string, args ...any) int {
 	return n
 }
 
+// waitMailStatus waits until the newest invitation mail to the address has
+// the outbox status: a mail reaches the SMTP server a moment before its row
+// is marked sent.
+func (app *testApp) waitMailStatus(t *testing.T, to, status string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for app.count(t, `SELECT count(*) FROM email_outbox WHERE to_addr = $1 AND kind = 'invitation' AND status = $2`, to, status) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the invitation mail to %s never became %s", to, status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // invitationSID returns the public id of the newest invitation to email.
 func (app *testApp) invitationSID(t *testing.T, email string) string {
 	t.Helper()
@@ -67,6 +81,7 @@ func TestInviteByMailAndAcceptAsNewPerson(t *testing.T) {
 	}
 	// The delivery state shows next to the invitation, and the token is not
 	// at rest once the mail is sent.
+	app.waitMailStatus(t, "grace@example.com", "sent")
 	mustContain(t, owner.get("/accounts/"+sid+"/users").Body, "Email: Sent")
 	if n := app.count(t, `SELECT count(*) FROM email_outbox WHERE kind = 'invitation' AND (body_text IS NOT NULL OR body_html IS NOT NULL)`); n != 0 {
 		t.Errorf("%d sent invitation mails still hold their link", n)
@@ -474,6 +489,7 @@ func TestInvitationMailSurvivesSMTPOutageAndRestart(t *testing.T) {
 	if linkIn(t, m, "/invite/") == "" {
 		t.Fatal("no link")
 	}
+	app.waitMailStatus(t, "grace@example.com", "sent")
 	mustContain(t, owner.get("/accounts/"+sid+"/users").Body, "Email: Sent")
 }
 

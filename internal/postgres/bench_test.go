@@ -1,0 +1,374 @@
+package postgres_test
+
+// Benchmarks of the store's reads on the page that matters most at scale,
+// Manage users, on one account of 100,000 members. Run them with
+//
+//	make bench
+//	go test -run '^$' -bench . -benchmem ./internal/postgres/
+//
+// They run only with -bench: nothing here seeds during plain `go test`.
+//
+// The data is seeded by benchSeedSQL into a database of the test cluster
+// named after the migrations and the seed (roster_bench_<hash>, about 90 MB),
+// once (about 15 s) and reused by later runs and by internal/web's
+// benchmarks, which read the same seed from this file, as does
+// scripts/loadtest.sh. ROSTER_BENCH_RESEED=1 rebuilds it; a changed migration
+// or seed makes a new one and drops the old. See docs/performance.md for the
+// numbers.
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"roster/internal/pgtest"
+	"roster/internal/postgres"
+	"roster/internal/roster"
+	"roster/migrations"
+)
+
+// benchSeedSQL is the data of every benchmark and of scripts/loadtest.sh,
+// which cut it out of this file between the marker lines: keep them.
+const benchSeedSQL = `
+-- BEGIN SEED
+-- One account, "Bench Co", of 100,000 members: the Owner
+-- (owner@bench.example, password "bench-password-7fq2") and 99,999 others
+-- who joined over five years, plus 200 invitations with their mails and
+-- a verification mail per member in the outbox.
+-- Names: 100 first names x 100 surnames, each surname on 1% of members;
+-- 5 members are called Quennell. Emails: 35% gmail.com, 15% outlook.com,
+-- the rest on 50 company domains. Roles: 200 Administrators; developers,
+-- support and billing managers. Join times are whole seconds.
+BEGIN;
+INSERT INTO users (sid, email, name, password_hash, email_verified_at, created_at)
+VALUES ('US' || md5('bench-owner'), 'owner@bench.example', 'Olive Owner',
+        '$argon2id$v=19$m=19456,t=2,p=1$g4FQ6aCs9uGvO5A0+cLJ7g$Bb7A/Y3ZYXmOdl+/dQw09AqChJRvkzlAbhkwlrgjC+U',
+        '2021-01-01 00:00:00+00', '2021-01-01 00:00:00+00');
+INSERT INTO accounts (sid, name, member_count, created_by, created_at)
+SELECT 'AC' || md5('bench-account'), 'Bench Co', 100000, id, '2021-01-01 00:00:00+00' FROM users WHERE email = 'owner@bench.example';
+INSERT INTO memberships (account_id, user_id, roles, created_at, updated_at, last_used_at)
+SELECT a.id, u.id, '{owner}', '2021-01-01 00:00:00+00', '2021-01-01 00:00:00+00', now()
+FROM accounts a, users u WHERE a.sid = 'AC' || md5('bench-account') AND u.email = 'owner@bench.example';
+
+CREATE TEMP TABLE bench_people ON COMMIT DROP AS
+SELECT i, f.first, CASE WHEN i % 20000 = 7 THEN 'Quennell' ELSE l.last END AS last,
+       CASE WHEN i % 20 < 7 THEN 'gmail.com' WHEN i % 20 < 10 THEN 'outlook.com'
+            ELSE 'corp' || (i % 50) || '.example' END AS domain,
+       timestamptz '2021-01-01 00:00:00+00' + make_interval(secs => i * 1577 + (i * 7919) % 3600) AS joined
+FROM generate_series(1, 99999) AS i
+CROSS JOIN LATERAL (SELECT (ARRAY['James','Mary','Robert','Patricia','John','Jennifer','Michael','Linda','David','Elizabeth',
+  'William','Barbara','Richard','Susan','Joseph','Jessica','Thomas','Sarah','Charles','Karen','Christopher','Lisa','Daniel','Nancy',
+  'Matthew','Betty','Anthony','Margaret','Mark','Sandra','Donald','Ashley','Steven','Kimberly','Paul','Emily','Andrew','Donna',
+  'Joshua','Michelle','Kenneth','Carol','Kevin','Amanda','Brian','Dorothy','George','Melissa','Timothy','Deborah','Ronald','Stephanie',
+  'Edward','Rebecca','Jason','Sharon','Jeffrey','Laura','Ryan','Cynthia','Jacob','Kathleen','Gary','Amy','Nicholas','Angela','Eric',
+  'Shirley','Jonathan','Anna','Stephen','Brenda','Larry','Pamela','Justin','Emma','Scott','Nicole','Brandon','Helen','Benjamin',
+  'Samantha','Samuel','Katherine','Gregory','Christine','Alexander','Debra','Frank','Rachel','Patrick','Carolyn','Raymond','Janet',
+  'Jack','Catherine','Dennis','Maria','Jerry','Heather'])[1 + (i * 37) % 100] AS first) AS f
+CROSS JOIN LATERAL (SELECT (ARRAY['Smith','Johnson','Williams','Brown','Jones','Garcia','Miller','Davis','Rodriguez','Martinez',
+  'Hernandez','Lopez','Gonzalez','Wilson','Anderson','Thomas','Taylor','Moore','Jackson','Martin','Lee','Perez','Thompson','White',
+  'Harris','Sanchez','Clark','Ramirez','Lewis','Robinson','Walker','Young','Allen','King','Wright','Scott','Torres','Nguyen','Hill',
+  'Flores','Green','Adams','Nelson','Baker','Hall','Rivera','Campbell','Mitchell','Carter','Roberts','Okafor','Kowalski','Nakamura',
+  'Schmidt','Rossi','Dubois','Jensen','Novak','Silva','Kaur','Murphy','Kelly','Sullivan','Byrne','Fischer','Weber','Becker','Horvath',
+  'Nagy','Popescu','Ivanova','Petrov','Haddad','Mansour','Yilmaz','Demir','Tanaka','Suzuki','Wang','Zhang','Chen','Liu','Patel',
+  'Shah','Singh','Khan','Ali','Hussain','Mendoza','Castillo','Vargas','Morales','Ortiz','Gutierrez','Chavez','Ramos','Reyes',
+  'Cruz','Lindqvist','Fernsby'])[1 + (i * 61 + i / 100) % 100] AS last) AS l;
+
+INSERT INTO users (sid, email, name, password_hash, email_verified_at, created_at)
+SELECT 'US' || md5('bench-user-' || i), lower(first) || '.' || lower(last) || i || '@' || domain, first || ' ' || last,
+       '$argon2id$v=19$m=19456,t=2,p=1$g4FQ6aCs9uGvO5A0+cLJ7g$Bb7A/Y3ZYXmOdl+/dQw09AqChJRvkzlAbhkwlrgjC+U', joined, joined
+FROM bench_people ORDER BY i;
+
+INSERT INTO memberships (account_id, user_id, roles, created_at, updated_at, last_used_at)
+SELECT a.id, u.id,
+       CASE WHEN p.i % 500 = 3 THEN '{administrator}'
+            WHEN p.i % 20 = 1 THEN '{billing_manager}'
+            WHEN p.i % 10 = 4 THEN '{developer,support}'
+            WHEN p.i % 5 = 2 THEN '{support}'
+            ELSE '{developer}' END::text[],
+       p.joined, p.joined, CASE WHEN p.i % 3 = 0 THEN p.joined + interval '30 days' END
+FROM bench_people p JOIN users u ON u.sid = 'US' || md5('bench-user-' || p.i)
+CROSS JOIN accounts a WHERE a.sid = 'AC' || md5('bench-account')
+ORDER BY p.i;
+
+INSERT INTO invitations (sid, account_id, email, roles, token_hash, invited_by, created_at, sent_at, expires_at, status, status_reason, status_at)
+SELECT 'IN' || md5('bench-invitation-' || i), a.id, 'invitee' || i || '@corp' || (i % 50) || '.example',
+       CASE WHEN i % 10 = 0 THEN '{administrator}' ELSE '{developer}' END::text[],
+       sha256(convert_to('bench-invitation-' || i, 'UTF8')), a.created_by,
+       now() - make_interval(hours => i), now() - make_interval(hours => i), now() - make_interval(hours => i) + interval '7 days',
+       CASE WHEN i <= 150 THEN 'pending' WHEN i <= 180 THEN 'revoked' ELSE 'declined' END,
+       CASE WHEN i <= 150 THEN '' WHEN i <= 180 THEN 'Revoked by Olive Owner' ELSE 'Declined by the invitee' END,
+       CASE WHEN i <= 150 THEN NULL ELSE now() - make_interval(hours => i / 2) END
+FROM generate_series(1, 200) AS i CROSS JOIN accounts a WHERE a.sid = 'AC' || md5('bench-account');
+
+INSERT INTO email_outbox (kind, account_id, invitation_id, to_addr, subject, status, attempts, created_at, sent_at)
+SELECT 'invitation', i.account_id, i.id, i.email, 'You are invited to Bench Co', 'sent', 1, i.sent_at, i.sent_at
+FROM invitations i JOIN accounts a ON a.id = i.account_id WHERE a.sid = 'AC' || md5('bench-account');
+
+-- The outbox keeps every mail ever sent (bodies cleared): one verification
+-- mail per member, so that it is not a table of 200 rows.
+INSERT INTO email_outbox (kind, to_addr, subject, status, attempts, created_at, sent_at)
+SELECT 'verify_email', u.email, 'Verify your email', 'sent', 1, u.created_at, u.created_at
+FROM users u ORDER BY u.id;
+COMMIT;
+-- END SEED
+`
+
+// benchFixture is the seeded database and what the benchmarks look up in it.
+type benchFixture struct {
+	DB         *postgres.DB
+	AccountID  int64
+	AccountSID string
+	OwnerID    int64
+	MemberID   int64  // an ordinary member, joined half-way
+	Page1000   string // cursor after the 999th page of 50
+	Page1000At string // email of the first member on page 1,000
+}
+
+var (
+	benchOnce sync.Once
+	benchFix  *benchFixture
+	benchErr  error
+)
+
+// benchSetup returns the seeded store, seeding it first if needed.
+func benchSetup(b *testing.B) *benchFixture {
+	b.Helper()
+	benchOnce.Do(func() { benchFix, benchErr = newBenchFixture(b) })
+	if benchErr != nil {
+		b.Fatalf("bench setup: %v", benchErr)
+	}
+	return benchFix
+}
+
+func newBenchFixture(b *testing.B) (*benchFixture, error) {
+	ctx := context.Background()
+	dbURL, err := benchDatabase(ctx, pgtest.URL(b))
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	// The pool lives as long as the process; the database stays for the next.
+	f := &benchFixture{DB: postgres.New(pool), AccountSID: "AC" + benchMD5("bench-account")}
+	if err := pool.QueryRow(ctx, `SELECT a.id, a.created_by FROM accounts a WHERE a.sid = $1`, f.AccountSID).Scan(&f.AccountID, &f.OwnerID); err != nil {
+		return nil, fmt.Errorf("seeded account: %w", err)
+	}
+	if err := pool.QueryRow(ctx, `SELECT id FROM users WHERE sid = $1`, "US"+benchMD5("bench-user-50000")).Scan(&f.MemberID); err != nil {
+		return nil, fmt.Errorf("seeded member: %w", err)
+	}
+	// Walk the real cursor to page 1,000 (about a second), so that a change
+	// of the cursor's format cannot turn page 1,000 into page 1 unnoticed.
+	after := ""
+	for range 999 {
+		p, err := f.DB.ListMembers(ctx, f.AccountID, roster.MemberFilter{}, after, 50)
+		if err != nil {
+			return nil, err
+		}
+		if p.Next == "" {
+			return nil, fmt.Errorf("the member list ended before page 1,000")
+		}
+		after = p.Next
+	}
+	f.Page1000 = after
+	if err := pool.QueryRow(ctx, `
+		SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.account_id = $1 ORDER BY m.created_at, m.user_id OFFSET 49950 LIMIT 1`, f.AccountID).Scan(&f.Page1000At); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// benchMD5 is the seed's md5(), which names the seeded rows.
+func benchMD5(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// benchDatabase returns the URL of the seeded database on the server of
+// freshURL (a new migrated database from pgtest), creating and seeding it
+// when it does not exist yet. Test processes share it under an advisory lock.
+func benchDatabase(ctx context.Context, freshURL string) (string, error) {
+	fresh, err := url.Parse(freshURL)
+	if err != nil {
+		return "", err
+	}
+	freshName := fresh.Path[1:]
+	name, err := benchDatabaseName()
+	if err != nil {
+		return "", err
+	}
+	adminURL := *fresh
+	adminURL.Path = "/postgres"
+	admin, err := pgx.Connect(ctx, adminURL.String())
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock(72170502)"); err != nil {
+		return "", err
+	}
+	defer admin.Exec(ctx, "SELECT pg_advisory_unlock(72170502)")
+
+	benchURL := adminURL
+	benchURL.Path = "/" + name
+	var exists bool
+	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return "", err
+	}
+	if exists && os.Getenv("ROSTER_BENCH_RESEED") == "" {
+		return benchURL.String(), nil
+	}
+	// Older seeds (other migrations, other seed) and half-made ones go.
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'roster\_bench\_%'`)
+	if err != nil {
+		return "", err
+	}
+	old, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return "", err
+	}
+	for _, d := range old {
+		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{d}.Sanitize()+" WITH (FORCE)"); err != nil {
+			return "", err
+		}
+	}
+	start := time.Now()
+	seeding := name + "_seeding"
+	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s STRATEGY FILE_COPY", seeding, pgx.Identifier{freshName}.Sanitize())); err != nil {
+		return "", err
+	}
+	seedURL := adminURL
+	seedURL.Path = "/" + seeding
+	conn, err := pgx.Connect(ctx, seedURL.String())
+	if err != nil {
+		return "", err
+	}
+	_, err = conn.Exec(ctx, benchSeedSQL) // no arguments: one simple-protocol batch
+	if err == nil {
+		_, err = conn.Exec(ctx, "VACUUM (ANALYZE)")
+	}
+	conn.Close(ctx)
+	if err != nil {
+		return "", fmt.Errorf("seeding: %w", err)
+	}
+	// Renamed only once complete, so a half-made one is never used.
+	if _, err := admin.Exec(ctx, fmt.Sprintf("ALTER DATABASE %s RENAME TO %s", seeding, name)); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(os.Stderr, "bench: seeded %s in %.1fs\n", name, time.Since(start).Seconds())
+	return benchURL.String(), nil
+}
+
+// benchDatabaseName names the seeded database after the migrations and the
+// seed, so that a change to either makes a new one.
+func benchDatabaseName() (string, error) {
+	h := sha256.New()
+	err := fs.WalkDir(migrations.FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(migrations.FS, path)
+		h.Write([]byte(path))
+		h.Write(b)
+		return err
+	})
+	h.Write([]byte(benchSeedSQL))
+	return "roster_bench_" + hex.EncodeToString(h.Sum(nil))[:16], err
+}
+
+// BenchmarkListMembers is one page of Manage users (50 rows) at 100,000
+// members. Keyset paging must make page 1,000 cost what page 1 costs.
+func BenchmarkListMembers(b *testing.B) {
+	f := benchSetup(b)
+	ctx := context.Background()
+	cases := []struct {
+		name   string
+		filter roster.MemberFilter
+		after  string
+		want   int    // rows on the page
+		first  string // email of the first row, when it matters
+	}{
+		{name: "page1", want: 50, first: "owner@bench.example"},
+		{name: "page1000", after: f.Page1000, want: 50, first: f.Page1000At},
+		{name: "role-filter", filter: roster.MemberFilter{Role: roster.Administrator}, want: 50},                          // 0.2% of members
+		{name: "role-filter-owner", filter: roster.MemberFilter{Role: roster.Owner}, want: 1},                             // one match: the whole list is walked
+		{name: "role-filter-common", filter: roster.MemberFilter{Role: roster.Developer}, want: 50},                       // 75%
+		{name: "search-rare", filter: roster.MemberFilter{Query: "quennell"}, want: 5},                                    // 5 matches
+		{name: "search-medium", filter: roster.MemberFilter{Query: "okafor"}, want: 50},                                   // 1,000 matches (1%)
+		{name: "search-common", filter: roster.MemberFilter{Query: "gmail"}, want: 50},                                    // 35,000 matches
+		{name: "search-medium-admins", filter: roster.MemberFilter{Query: "okafor", Role: roster.Administrator}, want: 0}, // no Administrator is an Okafor
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			p, err := f.DB.ListMembers(ctx, f.AccountID, c.filter, c.after, 50)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(p.Members) != c.want {
+				b.Fatalf("%d members on the page, want %d", len(p.Members), c.want)
+			}
+			if c.first != "" && p.Members[0].User.Email != c.first {
+				b.Fatalf("page starts at %s, want %s", p.Members[0].User.Email, c.first)
+			}
+			for b.Loop() {
+				if _, err := f.DB.ListMembers(ctx, f.AccountID, c.filter, c.after, 50); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkListInvitations is the Invited Users list of Manage users (first
+// page only; 100 of the account's 200 invitations).
+func BenchmarkListInvitations(b *testing.B) {
+	f := benchSetup(b)
+	ctx := context.Background()
+	invs, err := f.DB.ListInvitations(ctx, f.AccountID, roster.MemberFilter{}, 100)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(invs) != 100 {
+		b.Fatalf("%d invitations, want 100", len(invs))
+	}
+	for b.Loop() {
+		if _, err := f.DB.ListInvitations(ctx, f.AccountID, roster.MemberFilter{}, 100); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkMembership is the lookup every account page makes of the
+// caller's membership (loadAccount).
+func BenchmarkMembership(b *testing.B) {
+	f := benchSetup(b)
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		user int64
+	}{{"owner", f.OwnerID}, {"member", f.MemberID}} {
+		b.Run(c.name, func(b *testing.B) {
+			if _, err := f.DB.Membership(ctx, f.AccountSID, c.user); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, err := f.DB.Membership(ctx, f.AccountSID, c.user); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

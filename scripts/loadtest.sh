@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# loadtest.sh — req/s and latency of the console's pages at 100,000 members.
+#
+#   scripts/loadtest.sh
+#
+# Builds bin/roster, starts the project's PostgreSQL in .data/pg-bench on
+# 127.0.0.1:54331, seeds one account of 100,000 members once (about 15 s; the
+# seed is cut out of internal/postgres/bench_test.go, the database is kept for
+# the next run), starts `roster serve` on loopback without SMTP, signs in as
+# the seeded Owner with curl and runs wrk against each page. It stops what it
+# started. Everything listens on 127.0.0.1 only.
+#
+# Settings (environment):
+#   DURATION=10s CONNECTIONS=32 THREADS=2   wrk's, per page and round
+#   ROUNDS=1                                repeat the whole list
+#   PAGES="healthz home page1 ..."          a subset of the pages below
+#   ROSTER_BIN=path                         use this binary instead of building
+#   COMPARE_BIN=path                        also run this binary, alternating
+#                                           with the first page by page
+#   PORT=18080 PG_PORT=54331
+#
+# The machine runs the server, PostgreSQL and wrk on the same cores: compare
+# numbers of one run, not across runs (docs/performance.md).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+root=$(pwd)
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-1}
+PORT=${PORT:-18080}
+PG_PORT=${PG_PORT:-54331}
+PAGES=${PAGES:-"healthz home page1 page1000 search-rare search-medium search-common role-filter"}
+out=$root/.data/loadtest
+mkdir -p "$out"
+
+log() { echo "loadtest: $*" >&2; }
+
+command -v wrk >/dev/null || {
+  log "installing wrk"
+  (apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }) >/dev/null
+}
+command -v psql >/dev/null || { log "psql not found (apt-get install postgresql-client)"; exit 1; }
+
+# What this script started, stopped on any exit.
+pids=()
+pg_started=""
+cleanup() {
+  for p in "${pids[@]}"; do
+    kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true
+  done
+  [ -n "$pg_started" ] && scripts/pg.sh stop .data/pg-bench || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bin=${ROSTER_BIN:-}
+if [ -z "$bin" ]; then
+  log "building bin/roster"
+  go build -o bin/roster ./cmd/roster
+  bin=$root/bin/roster
+fi
+
+if ! pg_isready -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null; then
+  pg_started=1
+fi
+admin=$(scripts/pg.sh start .data/pg-bench "$PG_PORT")
+pg() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# The seeded database is named after the migrations and the seed.
+seed=$(sed -n '/^-- BEGIN SEED$/,/^-- END SEED$/p' internal/postgres/bench_test.go)
+[ -n "$seed" ] || { log "no seed in internal/postgres/bench_test.go"; exit 1; }
+name=roster_load_$( (cat migrations/*.sql; echo "$seed") | sha256sum | cut -c1-16)
+dburl=${admin%/postgres*}/$name?sslmode=disable
+if [ "$(pg "$admin" -tAc "SELECT count(*) FROM pg_database WHERE datname = '$name'")" = 0 ]; then
+  for old in $(pg "$admin" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'roster\_load\_%'"); do
+    pg "$admin" -c "DROP DATABASE \"$old\" WITH (FORCE)"
+  done
+  log "seeding $name (100,000 members)"
+  start=$(date +%s)
+  pg "$admin" -c "CREATE DATABASE ${name}_seeding"
+  DATABASE_URL=${admin%/postgres*}/${name}_seeding?sslmode=disable "$bin" migrate >/dev/null
+  echo "$seed" | pg "${admin%/postgres*}/${name}_seeding?sslmode=disable" -f -
+  pg "${admin%/postgres*}/${name}_seeding?sslmode=disable" -c "VACUUM (ANALYZE)"
+  pg "$admin" -c "ALTER DATABASE ${name}_seeding RENAME TO $name"
+  log "seeded in $(($(date +%s) - start)) s"
+fi
+
+# start_server BIN PORT: roster serve on loopback, no SMTP, logs to a file.
+start_server() {
+  env -u ROSTER_SMTP_URL -u ROSTER_BASE_URL -u ROSTER_TRUSTED_PROXIES \
+    DATABASE_URL="$dburl" ROSTER_ADDR="127.0.0.1:$2" \
+    "$1" serve >"$out/server-$2.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do
+    curl -fs "http://127.0.0.1:$2/healthz" >/dev/null && return 0
+    sleep 0.1
+  done
+  log "server on port $2 did not start; see $out/server-$2.log"
+  exit 1
+}
+
+# sign_in PORT: the Owner's session cookie, "roster_session=…".
+sign_in() {
+  local jar=$out/cookies-$1 code
+  rm -f "$jar"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -c "$jar" \
+    --data-urlencode email=owner@bench.example --data-urlencode password=bench-password-7fq2 \
+    "http://127.0.0.1:$1/login")
+  [ "$code" = 303 ] || { log "sign in on port $1: status $code"; exit 1; }
+  awk '$6 == "roster_session" { print "roster_session=" $7 }' "$jar"
+}
+
+servers=("$bin")
+[ -n "${COMPARE_BIN:-}" ] && servers+=("$COMPARE_BIN")
+cookies=()
+for i in "${!servers[@]}"; do
+  start_server "${servers[$i]}" $((PORT + i))
+  cookies+=("$(sign_in $((PORT + i)))")
+done
+
+sid=$(pg "$dburl" -tAc "SELECT sid FROM accounts WHERE name = 'Bench Co'")
+# Page 1,000's cursor, made as the store makes it (join times are whole
+# seconds in the seed), then checked against the page it must open.
+read -r ts uid < <(pg "$dburl" -tA -F ' ' -c "
+  SELECT to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), m.user_id
+  FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE a.sid = '$sid'
+  ORDER BY m.created_at, m.user_id OFFSET 49949 LIMIT 1")
+first=$(pg "$dburl" -tAc "
+  SELECT u.email FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
+  WHERE a.sid = '$sid' ORDER BY m.created_at, m.user_id OFFSET 49950 LIMIT 1")
+cursor=$(printf '%s\0%s' "$ts" "$uid" | base64 -w0 | tr '+/' '-_' | tr -d '=')
+
+users=/accounts/$sid/users
+declare -A path=(
+  [healthz]=/healthz
+  [home]=/accounts/$sid/
+  [page1]=$users
+  [page1000]="$users?after=$cursor"
+  [search-rare]="$users?q=quennell"
+  [search-medium]="$users?q=okafor"
+  [search-common]="$users?q=gmail"
+  [role-filter]="$users?role=administrator"
+)
+curl -fs -H "Cookie: ${cookies[0]}" "http://127.0.0.1:$PORT${path[page1000]}" | grep -q "$first" \
+  || { log "page 1,000's cursor does not open page 1,000 (has the cursor format changed?)"; exit 1; }
+
+log "$(nproc) cores; wrk -t$THREADS -c$CONNECTIONS -d$DURATION per page; server log in $out"
+printf '%-14s %-8s %5s %10s %9s %9s %9s %8s\n' page server round req/s p50 p99 KB/req errors
+for round in $(seq "$ROUNDS"); do
+  for page in $PAGES; do
+    [ -n "${path[$page]:-}" ] || { log "unknown page $page"; exit 1; }
+    for i in "${!servers[@]}"; do
+      port=$((PORT + i))
+      res=$out/wrk-$page-$i-$round.txt
+      wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 30s --latency -H "Cookie: ${cookies[$i]}" \
+        "http://127.0.0.1:$port${path[$page]}" >"$res"
+      label=A; [ "$i" = 1 ] && label=B
+      awk -v page="$page" -v srv="$label" -v round="$round" '
+        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+        function kb(v) { if (v ~ /KB$/) return v + 0; if (v ~ /MB$/) return v * 1024; if (v ~ /GB$/) return v * 1048576; if (v ~ /B$/) return v / 1024; return v }
+        / 50% / { p50 = ms($2) } / 99% / { p99 = ms($2) }
+        /requests in/ { n = $1; bytes = kb($5) }
+        /Non-2xx/ { err += $5 } /Socket errors/ { err += $4 + $6 + $8 + $10 }
+        /Requests\/sec/ { rps = $2 }
+        END { printf "%-14s %-8s %5s %10.0f %7.1fms %7.1fms %8.1f %8d\n", page, srv, round, rps, p50, p99, (n ? bytes / n : 0), err }' "$res"
+    done
+  done
+done
+for i in "${!pids[@]}"; do
+  log "server $((PORT + i)) RSS after the run: $(($(ps -o rss= -p "${pids[$i]}") / 1024)) MB"
+done
