@@ -44,6 +44,10 @@ func createAccount(ctx context.Context, tx pgx.Tx, userID int64, name string) (*
 
 const membershipColumns = accountColumns + `, ` + userColumns + `, m.roles, m.created_at, m.last_used_at`
 
+// membershipFrom joins a membership to its account and user, for
+// membershipColumns.
+const membershipFrom = `memberships m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id`
+
 func scanMembership(row pgx.Row, m *roster.Membership, extra ...any) error {
 	var roles []string
 	dest := append(accountDest(&m.Account), &m.User.ID, &m.User.SID, &m.User.Email, &m.User.Name, &m.User.EmailVerifiedAt, &m.User.CreatedAt, &roles, &m.CreatedAt, &m.LastUsedAt)
@@ -64,7 +68,7 @@ func (db *DB) Membership(ctx context.Context, accountSID string, userID int64) (
 	var m roster.Membership
 	err := scanMembership(db.Pool.QueryRow(ctx, `
 		SELECT `+membershipColumns+`
-		FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
+		FROM `+membershipFrom+`
 		WHERE a.sid = $1 AND m.user_id = $2`, accountSID, userID), &m)
 	if err != nil {
 		return nil, mapError(err)
@@ -87,7 +91,7 @@ func (db *DB) TouchMembership(ctx context.Context, accountID, userID int64) erro
 func (db *DB) UserAccounts(ctx context.Context, userID int64, limit int) ([]roster.Membership, error) {
 	rows, err := db.Pool.Query(ctx, `
 		SELECT `+membershipColumns+`
-		FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
+		FROM `+membershipFrom+`
 		WHERE m.user_id = $1
 		ORDER BY m.last_used_at DESC NULLS LAST, a.id DESC
 		LIMIT $2`, userID, limit)
@@ -118,7 +122,7 @@ func (db *DB) SearchUserAccounts(ctx context.Context, userID int64, query string
 	afterName, afterID := decodeCursor(after)
 	rows, err := db.Pool.Query(ctx, `
 		SELECT `+membershipColumns+`
-		FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
+		FROM `+membershipFrom+`
 		WHERE m.user_id = $1
 		  AND ($2 = '' OR a.sid = upper(left($2, 2)) || lower(substr($2, 3)) OR a.name ILIKE '%' || $3 || '%')
 		  AND ($4::text IS NULL OR (lower(a.name), a.id) > ($4, $5))

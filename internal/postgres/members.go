@@ -27,7 +27,7 @@ func (db *DB) ListMembers(ctx context.Context, accountID int64, f roster.MemberF
 	// is compared as text: citext's ILIKE cannot use the trigram index.
 	rows, err := db.Pool.Query(ctx, `
 		SELECT `+membershipColumns+`
-		FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
+		FROM `+membershipFrom+`
 		WHERE m.account_id = $1
 		  AND ($2::timestamptz IS NULL OR (m.created_at, m.user_id) > ($2, $3))
 		  AND ($4 = '' OR u.name ILIKE '%' || $4 || '%' OR u.email::text ILIKE '%' || $4 || '%')
@@ -59,7 +59,7 @@ func (db *DB) MemberBySID(ctx context.Context, accountID int64, userSID string) 
 	var m roster.Membership
 	err := scanMembership(db.Pool.QueryRow(ctx, `
 		SELECT `+membershipColumns+`
-		FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
+		FROM `+membershipFrom+`
 		WHERE m.account_id = $1 AND u.sid = $2`, accountID, userSID), &m)
 	if err != nil {
 		return nil, mapError(err)
@@ -88,7 +88,7 @@ func guardChange(ctx context.Context, tx pgx.Tx, act roster.Action, accountID, a
 	load := func(where string, arg any, m *roster.Membership) error {
 		return scanMembership(tx.QueryRow(ctx, `
 			SELECT `+membershipColumns+`
-			FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
+			FROM `+membershipFrom+`
 			WHERE m.account_id = $1 AND `+where, accountID, arg), m)
 	}
 	if err := load(`u.id = $2`, actorID, &g.actor); err != nil {
