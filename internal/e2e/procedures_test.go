@@ -335,7 +335,7 @@ func TestRemoveUser(t *testing.T) {
 	owner.expectStatus(owner.follow(activeUser("Nina Member")), 200, "clicking Nina Member")
 	owner.shot("user-page")
 	// 5. Click Remove User from this account.
-	owner.expectStatus(owner.follow(link("Remove User from this account")), 200, "Remove User from this account")
+	owner.expectStatus(owner.follow(button("Remove User from this account")), 200, "Remove User from this account")
 	// 6. A confirmation window will be displayed. Click Remove User to continue.
 	owner.see("Remove Nina Member from Acme Support?", "This doesn't delete their login")
 	owner.shotWidths("remove-confirm")
@@ -430,4 +430,39 @@ func TestSwitchAccounts(t *testing.T) {
 	if h := p.text(xp(`//main//h1`)); h != "Acme Billing" {
 		t.Errorf("/ opened %q, want the account used last, Acme Billing", h)
 	}
+}
+
+// TestRemoveUserWithDialog is "Remove a user" with JavaScript on: the
+// confirmation window is a <dialog>, and Remove User in it removes at once.
+func TestRemoveUserWithDialog(t *testing.T) {
+	a := startApp(t)
+	b := startBrowser(t)
+	owner := b.newPerson(a, "owner", true)
+	member := b.newPerson(a, "member", true)
+
+	owner.signUp("Olivia Owner", "olivia@example.test", "Acme Support")
+	member.signUp("Nina Member", "nina@example.test", "Nina's Studio")
+	owner.manageUsers("Acme Support")
+	owner.invite("nina@example.test", "developer")
+	member.expectStatus(member.visit(a.invitationLink("nina@example.test")), 200, "opening the invitation link")
+	member.expectStatus(member.follow(button("Accept invitation")), 200, "Accept invitation")
+
+	owner.manageUsers("Acme Support")
+	owner.expectStatus(owner.follow(activeUser("Nina Member")), 200, "clicking Nina Member")
+	// 5. Click Remove User from this account: a confirmation window opens.
+	owner.click(button("Remove User from this account"))
+	const dialog = `//dialog[contains(@class, 'confirm-dialog') and @open]`
+	owner.do("wait for the confirmation window", chromedp.WaitVisible(chromedp.Search(dialog)))
+	if text := normalizeSpace(owner.text(chromedp.Search(dialog))); !strings.Contains(text, "Remove Nina Member from Acme Support?") {
+		t.Fatalf("the confirmation window says %q", text)
+	}
+	owner.shot("remove-dialog")
+	owner.a11y()
+	// 6. Click Remove User to continue.
+	owner.expectStatus(owner.follow(chromedp.Search(dialog+`//button[normalize-space(.)='Remove User']`)), 200, "Remove User in the dialog")
+	owner.see("Nina Member was removed from Acme Support.")
+	if owner.count(activeRow("Nina Member")) != 0 {
+		t.Errorf("Nina Member is still among the active users after Remove User")
+	}
+	owner.shot("manage-users-removed")
 }
