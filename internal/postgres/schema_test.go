@@ -59,3 +59,27 @@ func TestSchemaRefusesBadRoleSets(t *testing.T) {
 		}
 	})
 }
+
+// The audit log is append-only: the database refuses to change or delete an
+// event, whatever path asks.
+func TestSchemaAuditLogIsAppendOnly(t *testing.T) {
+	pool := pgtest.Pool(t)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `INSERT INTO accounts (sid, name) VALUES ('AC00000000000000000000000000000001', 'Acme')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO audit_events (account_id, action) VALUES (1, 'invitation.sent')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE audit_events SET action = 'nothing.happened'`); err == nil {
+		t.Error("an audit event was changed")
+	}
+	if _, err := pool.Exec(ctx, `DELETE FROM audit_events`); err == nil {
+		t.Error("an audit event was deleted")
+	}
+	var n int
+	pool.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = 'invitation.sent'`).Scan(&n)
+	if n != 1 {
+		t.Fatalf("%d events left, want the 1 written", n)
+	}
+}
