@@ -19,23 +19,16 @@ package postgres_test
 import (
 	"context"
 	"crypto/md5"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io/fs"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"roster/internal/pgtest"
 	"roster/internal/postgres"
 	"roster/internal/roster"
-	"roster/migrations"
 )
 
 // benchSeedSQL is the data of every benchmark and of scripts/loadtest.sh,
@@ -153,10 +146,7 @@ func benchSetup(b *testing.B) *benchFixture {
 
 func newBenchFixture(b *testing.B) (*benchFixture, error) {
 	ctx := context.Background()
-	dbURL, err := benchDatabase(ctx, pgtest.URL(b))
-	if err != nil {
-		return nil, err
-	}
+	dbURL := pgtest.SeededURL(b, benchSeedSQL)
 	pool, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
 		return nil, err
@@ -195,98 +185,6 @@ func newBenchFixture(b *testing.B) (*benchFixture, error) {
 func benchMD5(s string) string {
 	sum := md5.Sum([]byte(s))
 	return hex.EncodeToString(sum[:])
-}
-
-// benchDatabase returns the URL of the seeded database on the server of
-// freshURL (a new migrated database from pgtest), creating and seeding it
-// when it does not exist yet. Test processes share it under an advisory lock.
-func benchDatabase(ctx context.Context, freshURL string) (string, error) {
-	fresh, err := url.Parse(freshURL)
-	if err != nil {
-		return "", err
-	}
-	freshName := fresh.Path[1:]
-	name, err := benchDatabaseName()
-	if err != nil {
-		return "", err
-	}
-	adminURL := *fresh
-	adminURL.Path = "/postgres"
-	admin, err := pgx.Connect(ctx, adminURL.String())
-	if err != nil {
-		return "", err
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock(72170502)"); err != nil {
-		return "", err
-	}
-	defer admin.Exec(ctx, "SELECT pg_advisory_unlock(72170502)")
-
-	benchURL := adminURL
-	benchURL.Path = "/" + name
-	var exists bool
-	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
-		return "", err
-	}
-	if exists && os.Getenv("ROSTER_BENCH_RESEED") == "" {
-		return benchURL.String(), nil
-	}
-	// Older seeds (other migrations, other seed) and half-made ones go.
-	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'roster\_bench\_%'`)
-	if err != nil {
-		return "", err
-	}
-	old, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return "", err
-	}
-	for _, d := range old {
-		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{d}.Sanitize()+" WITH (FORCE)"); err != nil {
-			return "", err
-		}
-	}
-	start := time.Now()
-	seeding := name + "_seeding"
-	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s STRATEGY FILE_COPY", seeding, pgx.Identifier{freshName}.Sanitize())); err != nil {
-		return "", err
-	}
-	seedURL := adminURL
-	seedURL.Path = "/" + seeding
-	conn, err := pgx.Connect(ctx, seedURL.String())
-	if err != nil {
-		return "", err
-	}
-	_, err = conn.Exec(ctx, benchSeedSQL) // no arguments: one simple-protocol batch
-	if err == nil {
-		_, err = conn.Exec(ctx, "VACUUM (ANALYZE)")
-	}
-	conn.Close(ctx)
-	if err != nil {
-		return "", fmt.Errorf("seeding: %w", err)
-	}
-	// Renamed only once complete, so a half-made one is never used.
-	if _, err := admin.Exec(ctx, fmt.Sprintf("ALTER DATABASE %s RENAME TO %s", seeding, name)); err != nil {
-		return "", err
-	}
-	fmt.Fprintf(os.Stderr, "bench: seeded %s in %.1fs\n", name, time.Since(start).Seconds())
-	return benchURL.String(), nil
-}
-
-// benchDatabaseName names the seeded database after the migrations and the
-// seed, so that a change to either makes a new one.
-func benchDatabaseName() (string, error) {
-	h := sha256.New()
-	err := fs.WalkDir(migrations.FS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(migrations.FS, path)
-		h.Write([]byte(path))
-		h.Write(b)
-		return err
-	})
-	h.Write([]byte(benchSeedSQL))
-	return "roster_bench_" + hex.EncodeToString(h.Sum(nil))[:16], err
 }
 
 // BenchmarkListMembers is one page of Manage users (50 rows) at 100,000

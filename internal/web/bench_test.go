@@ -11,11 +11,8 @@ package web_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -36,7 +33,6 @@ import (
 	"roster/internal/postgres"
 	"roster/internal/roster"
 	"roster/internal/web"
-	"roster/migrations"
 )
 
 // The seeded Owner's sign-in (see the seed).
@@ -75,10 +71,7 @@ func newBenchApp(b *testing.B) (*benchApp, error) {
 	if err != nil {
 		return nil, err
 	}
-	dbURL, err := benchDatabase(ctx, pgtest.URL(b), seed)
-	if err != nil {
-		return nil, err
-	}
+	dbURL := pgtest.SeededURL(b, seed)
 	pcfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
 		return nil, err
@@ -252,88 +245,4 @@ func benchReadSeed() (string, error) {
 		return "", fmt.Errorf("no seed between -- BEGIN SEED and -- END SEED in internal/postgres/bench_test.go")
 	}
 	return s[i : j+len("\n-- END SEED\n")], nil
-}
-
-// benchDatabase is internal/postgres/bench_test.go's: the URL of the seeded
-// database on the server of freshURL, made when missing.
-func benchDatabase(ctx context.Context, freshURL, seed string) (string, error) {
-	fresh, err := url.Parse(freshURL)
-	if err != nil {
-		return "", err
-	}
-	freshName := fresh.Path[1:]
-	h := sha256.New()
-	err = fs.WalkDir(migrations.FS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(migrations.FS, path)
-		h.Write([]byte(path))
-		h.Write(b)
-		return err
-	})
-	if err != nil {
-		return "", err
-	}
-	h.Write([]byte(seed))
-	name := "roster_bench_" + hex.EncodeToString(h.Sum(nil))[:16]
-
-	adminURL := *fresh
-	adminURL.Path = "/postgres"
-	admin, err := pgx.Connect(ctx, adminURL.String())
-	if err != nil {
-		return "", err
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock(72170502)"); err != nil {
-		return "", err
-	}
-	defer admin.Exec(ctx, "SELECT pg_advisory_unlock(72170502)")
-
-	benchURL := adminURL
-	benchURL.Path = "/" + name
-	var exists bool
-	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
-		return "", err
-	}
-	if exists && os.Getenv("ROSTER_BENCH_RESEED") == "" {
-		return benchURL.String(), nil
-	}
-	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'roster\_bench\_%'`)
-	if err != nil {
-		return "", err
-	}
-	old, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return "", err
-	}
-	for _, d := range old {
-		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{d}.Sanitize()+" WITH (FORCE)"); err != nil {
-			return "", err
-		}
-	}
-	start := time.Now()
-	seeding := name + "_seeding"
-	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s STRATEGY FILE_COPY", seeding, pgx.Identifier{freshName}.Sanitize())); err != nil {
-		return "", err
-	}
-	seedURL := adminURL
-	seedURL.Path = "/" + seeding
-	conn, err := pgx.Connect(ctx, seedURL.String())
-	if err != nil {
-		return "", err
-	}
-	_, err = conn.Exec(ctx, seed)
-	if err == nil {
-		_, err = conn.Exec(ctx, "VACUUM (ANALYZE)")
-	}
-	conn.Close(ctx)
-	if err != nil {
-		return "", fmt.Errorf("seeding: %w", err)
-	}
-	if _, err := admin.Exec(ctx, fmt.Sprintf("ALTER DATABASE %s RENAME TO %s", seeding, name)); err != nil {
-		return "", err
-	}
-	fmt.Fprintf(os.Stderr, "bench: seeded %s in %.1fs\n", name, time.Since(start).Seconds())
-	return benchURL.String(), nil
 }
