@@ -160,7 +160,7 @@ func VerifyNotice() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<div class=\"notice\"><p><strong>Verify your email address.</strong> We sent you a link when you signed up. Until you follow it you can't accept invitations.</p><form method=\"post\" action=\"/verify/resend\"><button type=\"submit\" class=\"button\">Send the verification email again</button></form></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<div class=\"notice\"><p><strong>Verify your email address.</strong> We sent you a link when you signed up. Until you follow it, you can accept an invitation only through the link in its own email.</p><form method=\"post\" action=\"/verify/resend\"><button type=\"submit\" class=\"button\">Send the verification email again</button></form></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
