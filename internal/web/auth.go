@@ -171,34 +171,52 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) checkCredentials(r *http.Request, email, pw string) (*roster.User, error) {
 	ctx := r.Context()
-	ip := s.clientIP(r)
-	byEmail, byIP, err := s.Store.LoginFailures(ctx, email, ip, s.now().Add(-throttleWindow))
+	var u *roster.User
+	err := s.guardPassword(r, email, func() (bool, error) {
+		var hash string
+		var err error
+		u, hash, err = s.Store.UserByEmail(ctx, email)
+		switch {
+		case err == nil:
+			return s.Hasher.Verify(ctx, hash, pw)
+		case roster.ErrorCode(err) == roster.ENOTFOUND:
+			s.Hasher.VerifyDummy(ctx, pw)
+			return false, nil
+		}
+		return false, err
+	}, errThrottled, errBadCredentials)
 	if err != nil {
 		return nil, err
 	}
-	if byEmail >= maxEmailFailures || byIP >= maxIPFailures {
-		return nil, errThrottled
+	return u, nil
+}
+
+// guardPassword runs verify under the sign-in throttle of email and of the
+// client's address: refused with throttled while there were too many recent
+// failures; a false result counts as one more failure and returns wrong; a
+// true one forgets the failures of email. Every password check goes through
+// it, so no path guesses faster than sign-in allows.
+func (s *Server) guardPassword(r *http.Request, email string, verify func() (bool, error), throttled, wrong error) error {
+	ctx := r.Context()
+	ip := s.clientIP(r)
+	byEmail, byIP, err := s.Store.LoginFailures(ctx, email, ip, s.now().Add(-throttleWindow))
+	if err != nil {
+		return err
 	}
-	u, hash, err := s.Store.UserByEmail(ctx, email)
-	ok := false
-	switch {
-	case err == nil:
-		ok, err = s.Hasher.Verify(ctx, hash, pw)
-		if err != nil {
-			return nil, err
-		}
-	case roster.ErrorCode(err) == roster.ENOTFOUND:
-		s.Hasher.VerifyDummy(ctx, pw)
-	default:
-		return nil, err
+	if byEmail >= maxEmailFailures || byIP >= maxIPFailures {
+		return throttled
+	}
+	ok, err := verify()
+	if err != nil {
+		return err
 	}
 	if !ok {
 		if err := s.Store.RecordLoginFailure(ctx, email, ip); err != nil {
-			return nil, err
+			return err
 		}
-		return nil, errBadCredentials
+		return wrong
 	}
-	return u, s.Store.ClearLoginFailures(ctx, email)
+	return s.Store.ClearLoginFailures(ctx, email)
 }
 
 // landingFor is where u starts: the account used last in this browser if u

@@ -335,31 +335,16 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 // reverifyPassword re-checks the signed-in user's password, throttled like
 // sign-in.
 func (s *Server) reverifyPassword(r *http.Request, pw string) error {
-	ctx := r.Context()
 	u := currentUser(r)
-	ip := s.clientIP(r)
-	byEmail, byIP, err := s.Store.LoginFailures(ctx, u.Email, ip, s.now().Add(-throttleWindow))
-	if err != nil {
-		return err
-	}
-	if byEmail >= maxEmailFailures || byIP >= maxIPFailures {
-		return &roster.Error{Code: roster.ETOOMANY, Field: "password", Message: "Too many wrong passwords. Wait 15 minutes and try again, or sign out and reset your password."}
-	}
-	hash, err := s.Store.PasswordHash(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	ok, err := s.Hasher.Verify(ctx, hash, pw)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		if err := s.Store.RecordLoginFailure(ctx, u.Email, ip); err != nil {
-			return err
+	return s.guardPassword(r, u.Email, func() (bool, error) {
+		hash, err := s.Store.PasswordHash(r.Context(), u.ID)
+		if err != nil {
+			return false, err
 		}
-		return roster.FieldErrorf("password", "That's not your password. Enter the password you sign in with.")
-	}
-	return s.Store.ClearLoginFailures(ctx, u.Email)
+		return s.Hasher.Verify(r.Context(), hash, pw)
+	},
+		&roster.Error{Code: roster.ETOOMANY, Field: "password", Message: "Too many wrong passwords. Wait 15 minutes and try again, or sign out and reset your password."},
+		roster.FieldErrorf("password", "That's not your password. Enter the password you sign in with."))
 }
 
 // audit is the account's audit log, newest first, filtered by a part of the
