@@ -70,7 +70,7 @@ func (s *Server) inviteLanding(w http.ResponseWriter, r *http.Request) error {
 		} else if err != nil {
 			return err
 		}
-		s.render(w, r, http.StatusOK, templates.InviteSignIn(s.chrome(r), sum, "/login?next="+url.QueryEscape("/invite/"+token)))
+		s.render(w, r, http.StatusOK, templates.InviteSignIn(s.chrome(r), sum, signInToInvitation(token)))
 	case !sameEmail(u.Email, inv.Email):
 		s.render(w, r, http.StatusForbidden, templates.InviteWrongUser(s.chrome(r), sum, u.Email))
 	default:
@@ -132,23 +132,23 @@ func (s *Server) inviteAccept(w http.ResponseWriter, r *http.Request) error {
 	token := chi.URLParam(r, "token")
 	u := currentUser(r)
 	if u == nil {
-		http.Redirect(w, r, "/login?next="+url.QueryEscape("/invite/"+token), http.StatusSeeOther)
+		http.Redirect(w, r, signInToInvitation(token), http.StatusSeeOther)
 		return nil
 	}
 	inv, err := s.Store.AcceptInvitation(r.Context(), u, roster.InvitationRef{Token: token}, s.origin(r, "Invitation link"))
 	if err != nil {
-		return s.acceptFailed(w, r, err, roster.InvitationRef{Token: token})
+		return s.acceptFailed(w, r, err, token)
 	}
 	return s.joined(w, r, inv)
 }
 
 // acceptFailed turns "already used" into success for a member who just
 // joined (a double submit), and otherwise returns the error.
-func (s *Server) acceptFailed(w http.ResponseWriter, r *http.Request, err error, ref roster.InvitationRef) error {
-	if roster.ErrorCode(err) != roster.EGONE || ref.Token == "" {
+func (s *Server) acceptFailed(w http.ResponseWriter, r *http.Request, err error, token string) error {
+	if roster.ErrorCode(err) != roster.EGONE {
 		return err
 	}
-	inv, lookErr := s.Store.InvitationByToken(r.Context(), ref.Token)
+	inv, lookErr := s.Store.InvitationByToken(r.Context(), token)
 	if lookErr != nil || inv.Status != roster.InvitationAccepted {
 		return err
 	}
@@ -163,7 +163,7 @@ func (s *Server) inviteDecline(w http.ResponseWriter, r *http.Request) error {
 	token := chi.URLParam(r, "token")
 	u := currentUser(r)
 	if u == nil {
-		http.Redirect(w, r, "/login?next="+url.QueryEscape("/invite/"+token), http.StatusSeeOther)
+		http.Redirect(w, r, signInToInvitation(token), http.StatusSeeOther)
 		return nil
 	}
 	inv, err := s.Store.DeclineInvitation(r.Context(), u, roster.InvitationRef{Token: token}, s.origin(r, "Invitation link"))
@@ -204,6 +204,11 @@ func (s *Server) myInvitationDecline(w http.ResponseWriter, r *http.Request) err
 	s.flash(r, "info", "You declined the invitation to "+inv.AccountName+".")
 	http.Redirect(w, r, "/invitations", http.StatusSeeOther)
 	return nil
+}
+
+// signInToInvitation is the sign-in page that returns to the invitation.
+func signInToInvitation(token string) string {
+	return "/login?next=" + url.QueryEscape("/invite/"+token)
 }
 
 // sameEmail compares addresses as the database does: case-insensitively.
