@@ -232,7 +232,6 @@ func serve(ctx context.Context, cfg *config, stdout io.Writer) error {
 		Sessions:      web.NewSessions(pgxstore.New(pool), webCfg),
 		Hasher:        password.New(0),
 		CheckPassword: password.Check,
-		Mail:          mail.Composer{VerifyTTL: postgres.VerifyEmailTTL, ResetTTL: postgres.ResetPasswordTTL},
 		Config:        webCfg,
 		Logger:        logger,
 	}
@@ -253,7 +252,10 @@ func serve(ctx context.Context, cfg *config, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		w := &mail.Worker{Outbox: db, Sender: sender, Wake: postgres.NewMailListener(pool, logger), Logger: logger}
+		w := &mail.Worker{
+			Outbox: db, Composer: mail.Composer{BaseURL: cfg.BaseURL}, Sender: sender,
+			Wake: postgres.NewMailListener(pool, logger), Logger: logger,
+		}
 		go func() { defer close(mailDone); w.Run(mailCtx) }()
 		logger.Info("mail delivery on", "smtp", cfg.SMTP.String())
 	} else {

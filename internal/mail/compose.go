@@ -2,7 +2,9 @@ package mail
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -12,65 +14,82 @@ import (
 	"roster/web/templates"
 )
 
-// Composer writes Roster's mails: a subject, a plain-text part (here) and an
-// HTML part (web/templates/email.templ). It takes plain data; every link in
-// it must already be absolute, built from the configured base URL and never
-// from a request. The zero Composer is ready to use.
+// Composer turns a queued mail (roster.Mail: data) into the message that is
+// sent: a subject, a plain-text part (here) and an HTML part
+// (web/templates/email.templ). It runs at delivery, never inside the change
+// that queued the mail. Every link is absolute, built from BaseURL, never
+// from a request; every expiry is the one stored with the link.
 //
-// The returned roster.Mail has Kind, To, Subject, Text and HTML set; the
-// caller sets AccountID and InvitationID before queueing it.
+// Data written by an older version may lack fields: a missing name or roles
+// reads a little plainer, but a mail that cannot make sense without a field
+// (a link without its token) is refused with ErrUncomposable, and the outbox
+// gives it up rather than send something broken.
 type Composer struct {
-	// VerifyTTL and ResetTTL, when set, let the verification and password
-	// reset mails say until when their link works.
-	VerifyTTL time.Duration
-	ResetTTL  time.Duration
-	// Now is the clock for those; time.Now if nil.
-	Now func() time.Time
+	BaseURL *url.URL
 }
 
-// Invitation is what an invitation mail says.
-type Invitation struct {
-	To          string
-	InviterName string // who sent it, as people know them
-	AccountName string
-	Roles       string // the roles offered, for people: "Developer, Support"
-	Link        string // absolute: BASE/invite/TOKEN
-	ExpiresAt   time.Time
+// ErrUncomposable is returned for a mail that lacks what its kind needs.
+var ErrUncomposable = errors.New("mail: cannot compose")
+
+// Compose writes the message of m.
+func (c Composer) Compose(m roster.Mail) (Message, error) {
+	if c.BaseURL == nil {
+		return Message{}, errors.New("mail: Composer needs a BaseURL")
+	}
+	d := m.Data
+	var subject, text string
+	var html templ.Component
+	switch m.Kind {
+	case roster.MailInvitation:
+		if d.Token == "" || d.ExpiresAt == nil {
+			return Message{}, fmt.Errorf("%w: invitation without its link or expiry", ErrUncomposable)
+		}
+		subject, text, html = c.invitation(d)
+	case roster.MailVerifyEmail:
+		if d.Token == "" {
+			return Message{}, fmt.Errorf("%w: verification without its link", ErrUncomposable)
+		}
+		subject, text, html = c.verifyEmail(d)
+	case roster.MailPasswordReset:
+		if d.Token == "" {
+			return Message{}, fmt.Errorf("%w: password reset without its link", ErrUncomposable)
+		}
+		subject, text, html = c.passwordReset(d)
+	case roster.MailRemoved:
+		subject, text, html = c.removed(d)
+	case roster.MailRolesChanged:
+		subject, text, html = c.rolesChanged(d)
+	case roster.MailOwnershipGiven:
+		subject, text, html = c.ownershipGiven(d)
+	case roster.MailOwnershipReceived:
+		subject, text, html = c.ownershipReceived(d)
+	default:
+		return Message{}, fmt.Errorf("%w: unknown kind %q", ErrUncomposable, m.Kind)
+	}
+	body, err := render(html)
+	if err != nil {
+		return Message{}, err
+	}
+	return Message{To: m.To, Subject: oneLine(subject), Text: text, HTML: body}, nil
 }
 
-// Removed is what "you were removed from ACCOUNT" says.
-type Removed struct {
-	To          string
-	Name        string // the removed user's name
-	AccountName string
-	RemovedBy   string // who removed them; "" to leave it out
-	Link        string // absolute link to their accounts; "" for none
+func (c Composer) link(path string) string { return c.BaseURL.JoinPath(path).String() }
+
+// accountLink is the account's console home, or View all accounts when an
+// older mail does not name the account.
+func (c Composer) accountLink(d roster.MailData) string {
+	if d.AccountSID == "" {
+		return c.link(templates.AccountsPath())
+	}
+	return c.link(templates.AccountURL(d.AccountSID))
 }
 
-// RolesChanged is what "your roles in ACCOUNT changed" says.
-type RolesChanged struct {
-	To          string
-	Name        string
-	AccountName string
-	ChangedBy   string // "" to leave it out
-	Before      string // roles for people: "Administrator"
-	After       string
-	Link        string // absolute link to the account; "" for none
-}
-
-// OwnershipTransfer is what both ownership mails say.
-type OwnershipTransfer struct {
-	AccountName   string
-	FormerOwner   string // name
-	FormerEmail   string
-	NewOwner      string // name
-	NewOwnerEmail string
-	Link          string // absolute link to the account; "" for none
-}
-
-// Invitation composes the mail that carries an invitation link.
-func (c Composer) Invitation(d Invitation) roster.Mail {
-	expires := formatTime(d.ExpiresAt)
+func (c Composer) invitation(d roster.MailData) (string, string, templ.Component) {
+	inviter := orDefault(d.ActorName, "Someone")
+	account := orDefault(d.AccountName, "an account")
+	roles := roles(d.Roles)
+	link := c.link(templates.InvitePath(d.Token))
+	expires := formatTime(*d.ExpiresAt)
 	text := fmt.Sprintf(`%s invited you to the account %s on Roster, with the roles: %s.
 
 View the invitation and accept it here:
@@ -79,113 +98,112 @@ View the invitation and accept it here:
 This invitation expires on %s. If it has expired, ask %s to resend it.
 
 If you weren't expecting this invitation, you can ignore this email: nothing happens unless you accept it.
-`, d.InviterName, d.AccountName, d.Roles, d.Link, expires, d.InviterName)
-	return compose(roster.MailInvitation, d.To,
-		fmt.Sprintf("%s invited you to %s on Roster", d.InviterName, d.AccountName),
-		text, templates.EmailInvitation(d.InviterName, d.AccountName, d.Roles, d.Link, expires))
+`, inviter, account, roles, link, expires, inviter)
+	return fmt.Sprintf("%s invited you to %s on Roster", inviter, account), text,
+		templates.EmailInvitation(inviter, account, roles, link, expires)
 }
 
-// VerifyEmail composes the mail that asks to confirm an email address.
-func (c Composer) VerifyEmail(to, name, link string) roster.Mail {
-	expires := c.until(c.VerifyTTL)
-	text := greeting(name) + `Please confirm that this is your email address, so that you can accept invitations and receive mail about your accounts:
-` + link + "\n"
+func (c Composer) verifyEmail(d roster.MailData) (string, string, templ.Component) {
+	link := c.link(templates.VerifyPath(d.Token))
+	expires := formatOptional(d.ExpiresAt)
+	text := greeting(d.Name) + "Please confirm that this is your email address, so that you can accept invitations and receive mail about your accounts:\n" + link + "\n"
 	if expires != "" {
 		text += "\nThis link works until " + expires + ".\n"
 	}
 	text += "\nIf you didn't sign up for Roster, you can ignore this email.\n"
-	return compose(roster.MailVerifyEmail, to, "Confirm your email address for Roster",
-		text, templates.EmailVerify(name, link, expires))
+	return "Confirm your email address for Roster", text, templates.EmailVerify(d.Name, link, expires)
 }
 
-// PasswordReset composes the mail that carries a password reset link.
-func (c Composer) PasswordReset(to, name, link string) roster.Mail {
-	expires := c.until(c.ResetTTL)
-	text := greeting(name) + `Someone, hopefully you, asked to reset the password of your Roster login. Choose a new one here:
-` + link + "\n\n"
+func (c Composer) passwordReset(d roster.MailData) (string, string, templ.Component) {
+	link := c.link(templates.ResetPasswordPath(d.Token))
+	expires := formatOptional(d.ExpiresAt)
+	text := greeting(d.Name) + "Someone, hopefully you, asked to reset the password of your Roster login. Choose a new one here:\n" + link + "\n\n"
 	if expires != "" {
 		text += "The link works once, until " + expires + ".\n"
 	} else {
 		text += "The link works once.\n"
 	}
 	text += "\nIf you didn't ask to reset your password, you can ignore this email: your password stays as it is.\n"
-	return compose(roster.MailPasswordReset, to, "Reset your Roster password",
-		text, templates.EmailPasswordReset(name, link, expires))
+	return "Reset your Roster password", text, templates.EmailPasswordReset(d.Name, link, expires)
 }
 
-// Removed composes "you were removed from ACCOUNT".
-func (c Composer) Removed(d Removed) roster.Mail {
+func (c Composer) removed(d roster.MailData) (string, string, templ.Component) {
+	account := orDefault(d.AccountName, "an account")
+	link := c.link(templates.AccountsPath())
 	var b strings.Builder
 	b.WriteString(greeting(d.Name))
-	if d.RemovedBy != "" {
-		fmt.Fprintf(&b, "%s removed you from the account %s. You no longer have access to it.\n\n", d.RemovedBy, d.AccountName)
+	if d.ActorName != "" {
+		fmt.Fprintf(&b, "%s removed you from the account %s. You no longer have access to it.\n\n", d.ActorName, account)
 	} else {
-		fmt.Fprintf(&b, "You were removed from the account %s. You no longer have access to it.\n\n", d.AccountName)
+		fmt.Fprintf(&b, "You were removed from the account %s. You no longer have access to it.\n\n", account)
 	}
-	fmt.Fprintf(&b, "If you think this is a mistake, ask an Owner or Administrator of %s to invite you again.\n", d.AccountName)
-	if d.Link != "" {
-		fmt.Fprintf(&b, "\nYour accounts: %s\n", d.Link)
-	}
+	fmt.Fprintf(&b, "If you think this is a mistake, ask an Owner or Administrator of %s to invite you again.\n", account)
+	fmt.Fprintf(&b, "\nYour accounts: %s\n", link)
 	b.WriteString("\nYour Roster login and your other accounts are not affected.\n")
-	return compose(roster.MailRemoved, d.To, "You were removed from "+d.AccountName,
-		b.String(), templates.EmailRemoved(d.Name, d.AccountName, d.RemovedBy, d.Link))
+	return "You were removed from " + account, b.String(), templates.EmailRemoved(d.Name, account, d.ActorName, link)
 }
 
-// RolesChanged composes "your roles in ACCOUNT changed".
-func (c Composer) RolesChanged(d RolesChanged) roster.Mail {
+func (c Composer) rolesChanged(d roster.MailData) (string, string, templ.Component) {
+	account := orDefault(d.AccountName, "an account")
+	link := c.accountLink(d)
+	before, after := roles(d.RolesBefore), roles(d.Roles)
 	var b strings.Builder
 	b.WriteString(greeting(d.Name))
-	if d.ChangedBy != "" {
-		fmt.Fprintf(&b, "%s changed your roles in the account %s.\n\n", d.ChangedBy, d.AccountName)
+	if d.ActorName != "" {
+		fmt.Fprintf(&b, "%s changed your roles in the account %s.\n\n", d.ActorName, account)
 	} else {
-		fmt.Fprintf(&b, "Your roles in the account %s changed.\n\n", d.AccountName)
+		fmt.Fprintf(&b, "Your roles in the account %s changed.\n\n", account)
 	}
-	fmt.Fprintf(&b, "Before: %s\nNow:    %s\n\nThe change applies at once.\n", d.Before, d.After)
-	if d.Link != "" {
-		fmt.Fprintf(&b, "\nOpen %s: %s\n", d.AccountName, d.Link)
-	}
-	return compose(roster.MailRolesChanged, d.To, "Your roles in "+d.AccountName+" changed",
-		b.String(), templates.EmailRolesChanged(d.Name, d.AccountName, d.ChangedBy, d.Before, d.After, d.Link))
+	fmt.Fprintf(&b, "Before: %s\nNow:    %s\n\nThe change applies at once.\n", before, after)
+	fmt.Fprintf(&b, "\nOpen %s: %s\n", account, link)
+	return "Your roles in " + account + " changed", b.String(),
+		templates.EmailRolesChanged(d.Name, account, d.ActorName, before, after, link)
 }
 
-// OwnershipTransferred composes the two mails of a transfer: one to the
-// former Owner (now an Administrator), one to the new Owner.
-func (c Composer) OwnershipTransferred(d OwnershipTransfer) (toFormer, toNew roster.Mail) {
-	open := ""
-	if d.Link != "" {
-		open = fmt.Sprintf("\nOpen %s: %s\n", d.AccountName, d.Link)
-	}
-	formerText := greeting(d.FormerOwner) + fmt.Sprintf(
+// ownershipGiven goes to the former Owner, now an Administrator.
+func (c Composer) ownershipGiven(d roster.MailData) (string, string, templ.Component) {
+	account := orDefault(d.AccountName, "an account")
+	newOwner := orDefault(d.OtherName, "Another member")
+	link := c.accountLink(d)
+	text := greeting(d.Name) + fmt.Sprintf(
 		"%s is now the Owner of the account %s. You are an Administrator of it.\n\nIf you didn't do this, contact %s at once.\n",
-		d.NewOwner, d.AccountName, d.NewOwner) + open
-	newText := greeting(d.NewOwner) + fmt.Sprintf(
+		newOwner, account, newOwner) + fmt.Sprintf("\nOpen %s: %s\n", account, link)
+	return "You transferred ownership of " + account, text, templates.EmailOwnershipGiven(d.Name, account, newOwner, link)
+}
+
+// ownershipReceived goes to the new Owner.
+func (c Composer) ownershipReceived(d roster.MailData) (string, string, templ.Component) {
+	account := orDefault(d.AccountName, "an account")
+	former := orDefault(d.OtherName, "The former Owner")
+	link := c.accountLink(d)
+	text := greeting(d.Name) + fmt.Sprintf(
 		"%s transferred ownership of the account %s to you. %s is now an Administrator of it.\n\nAs the Owner you can manage every user, change the account's settings, and transfer ownership to another member.\n",
-		d.FormerOwner, d.AccountName, d.FormerOwner) + open
-	toFormer = compose(roster.MailOwnershipTransfer, d.FormerEmail, "You transferred ownership of "+d.AccountName,
-		formerText, templates.EmailOwnershipGiven(d.FormerOwner, d.AccountName, d.NewOwner, d.Link))
-	toNew = compose(roster.MailOwnershipTransfer, d.NewOwnerEmail, "You are now the Owner of "+d.AccountName,
-		newText, templates.EmailOwnershipReceived(d.NewOwner, d.AccountName, d.FormerOwner, d.Link))
-	return toFormer, toNew
+		former, account, former) + fmt.Sprintf("\nOpen %s: %s\n", account, link)
+	return "You are now the Owner of " + account, text, templates.EmailOwnershipReceived(d.Name, account, former, link)
 }
 
-func compose(kind roster.MailKind, to, subject, text string, html templ.Component) roster.Mail {
-	return roster.Mail{
-		Kind:    kind,
-		To:      to,
-		Subject: oneLine(subject),
-		Text:    text,
-		HTML:    render(html),
-	}
-}
-
-// render writes an email component. Ours only write strings into a
-// strings.Builder, which cannot fail; an error is a bug in a template.
-func render(c templ.Component) string {
+// render writes an email component.
+func render(c templ.Component) (string, error) {
 	var b strings.Builder
 	if err := c.Render(context.Background(), &b); err != nil {
-		panic(fmt.Sprintf("mail: rendering an email template: %v", err))
+		return "", fmt.Errorf("mail: rendering an email template: %w", err)
 	}
-	return b.String()
+	return b.String(), nil
+}
+
+// roles writes stored role names for people: "Developer, Support".
+func roles(names []string) string {
+	if len(names) == 0 {
+		return "—"
+	}
+	return roster.ParseRoleSet(names).String()
+}
+
+func orDefault(s, def string) string {
+	if strings.TrimSpace(s) == "" {
+		return def
+	}
+	return s
 }
 
 func greeting(name string) string {
@@ -200,15 +218,11 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-func (c Composer) until(ttl time.Duration) string {
-	if ttl <= 0 {
+func formatOptional(t *time.Time) string {
+	if t == nil {
 		return ""
 	}
-	now := time.Now
-	if c.Now != nil {
-		now = c.Now
-	}
-	return formatTime(now().Add(ttl))
+	return formatTime(*t)
 }
 
 // formatTime writes a time for someone whose time zone we don't know.

@@ -2,6 +2,8 @@ package mail_test
 
 import (
 	"context"
+	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -13,38 +15,56 @@ import (
 
 var composeNow = time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
 
+var composer = mail.Composer{BaseURL: mustURL("https://roster.example.com/")}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+// The mails of each event, as the store queues them (the roster
+// constructors decide who gets which), composed at delivery.
 func TestCompose(t *testing.T) {
-	c := mail.Composer{VerifyTTL: 48 * time.Hour, ResetTTL: time.Hour, Now: func() time.Time { return composeNow }}
-	toFormer, toNew := c.OwnershipTransferred(mail.OwnershipTransfer{
-		AccountName: "Acme", FormerOwner: "Ada", FormerEmail: "ada@example.com",
-		NewOwner: "Bob", NewOwnerEmail: "bob@example.com", Link: "https://roster.example.com/accounts/AC1",
-	})
+	acme := roster.Account{ID: 7, SID: "AC1", Name: "Acme"}
+	ada := roster.User{ID: 1, Name: "Ada", Email: "ada@example.com"}
+	bob := roster.User{ID: 2, Name: "Bob", Email: "bob@example.com"}
+	carol := roster.User{ID: 3, Name: "Carol", Email: "carol@example.com"}
+	transfer := roster.MemberChangeMails(roster.MemberChange{Action: roster.AuditOwnershipTransfer, Account: acme, Actor: ada, Target: bob,
+		Before: roster.RoleSet{roster.Administrator}, After: roster.RoleSet{roster.Owner}})
+	if len(transfer) != 2 {
+		t.Fatalf("a transfer mails %d people, want both sides", len(transfer))
+	}
+	removed := roster.MemberChangeMails(roster.MemberChange{Action: roster.AuditMemberRemoved, Account: acme, Actor: ada, Target: carol,
+		Before: roster.RoleSet{roster.Support}})
+	changed := roster.MemberChangeMails(roster.MemberChange{Action: roster.AuditRolesChanged, Account: acme, Actor: ada, Target: carol,
+		Before: roster.RoleSet{roster.Administrator}, After: roster.RoleSet{roster.Developer, roster.BillingManager}})
+	if len(removed) != 1 || len(changed) != 1 {
+		t.Fatalf("removal mails %d, role change %d; want the target once each", len(removed), len(changed))
+	}
+	inv := &roster.Invitation{ID: 9, AccountID: 7, AccountSID: "AC1", AccountName: "Acme", Email: "carol@example.com",
+		InvitedBy: "Ada Lovelace", Roles: roster.RoleSet{roster.Developer, roster.Support},
+		ExpiresAt: time.Date(2026, 12, 3, 9, 30, 0, 0, time.FixedZone("CET", 3600))}
 
 	for _, tc := range []struct {
 		name    string
 		mail    roster.Mail
-		kind    roster.MailKind
 		to      string
 		subject string
 		says    []string // in both the text and the HTML part
-		link    string   // "" for none
+		link    string
 	}{
 		{
-			name: "invitation",
-			mail: c.Invitation(mail.Invitation{
-				To: "carol@example.com", InviterName: "Ada Lovelace", AccountName: "Acme",
-				Roles: "Developer, Support", Link: "https://roster.example.com/invite/tok123",
-				ExpiresAt: time.Date(2026, 12, 3, 9, 30, 0, 0, time.FixedZone("CET", 3600)),
-			}),
-			kind: roster.MailInvitation, to: "carol@example.com",
+			name: "invitation", mail: roster.InvitationMail(inv, "tok123"), to: "carol@example.com",
 			subject: "Ada Lovelace invited you to Acme on Roster",
 			says:    []string{"Ada Lovelace", "Acme", "Developer, Support", "Thursday, 3 December 2026 at 08:30 UTC", "resend"},
 			link:    "https://roster.example.com/invite/tok123",
 		},
 		{
 			name:    "verify email",
-			mail:    c.VerifyEmail("carol@example.com", "Carol", "https://roster.example.com/verify/tok456"),
-			kind:    roster.MailVerifyEmail,
+			mail:    roster.UserTokenMail(roster.MailVerifyEmail, &carol, "tok456", composeNow.Add(48*time.Hour)),
 			to:      "carol@example.com",
 			subject: "Confirm your email address for Roster",
 			says:    []string{"Hi Carol,", "confirm", "Saturday, 28 November 2026 at 09:30 UTC"},
@@ -52,58 +72,44 @@ func TestCompose(t *testing.T) {
 		},
 		{
 			name:    "password reset",
-			mail:    c.PasswordReset("carol@example.com", "", "https://roster.example.com/password/reset/tok789"),
-			kind:    roster.MailPasswordReset,
+			mail:    roster.UserTokenMail(roster.MailPasswordReset, &roster.User{Email: "carol@example.com"}, "tok789", composeNow.Add(time.Hour)),
 			to:      "carol@example.com",
 			subject: "Reset your Roster password",
 			says:    []string{"Hello,", "reset the password", "Thursday, 26 November 2026 at 10:30 UTC", "ignore"},
 			link:    "https://roster.example.com/password/reset/tok789",
 		},
 		{
-			name: "removed",
-			mail: c.Removed(mail.Removed{
-				To: "carol@example.com", Name: "Carol", AccountName: "Acme", RemovedBy: "Ada Lovelace",
-				Link: "https://roster.example.com/accounts",
-			}),
-			kind: roster.MailRemoved, to: "carol@example.com",
+			name: "removed", mail: removed[0], to: "carol@example.com",
 			subject: "You were removed from Acme",
-			says:    []string{"Ada Lovelace removed you", "Acme", "no longer have access"},
+			says:    []string{"Ada removed you", "Acme", "no longer have access"},
 			link:    "https://roster.example.com/accounts",
 		},
 		{
-			name: "roles changed",
-			mail: c.RolesChanged(mail.RolesChanged{
-				To: "carol@example.com", Name: "Carol", AccountName: "Acme", ChangedBy: "Ada Lovelace",
-				Before: "Administrator", After: "Developer, Billing Manager",
-				Link: "https://roster.example.com/accounts/AC1",
-			}),
-			kind: roster.MailRolesChanged, to: "carol@example.com",
+			name: "roles changed", mail: changed[0], to: "carol@example.com",
 			subject: "Your roles in Acme changed",
-			says:    []string{"Ada Lovelace changed your roles", "Administrator", "Developer, Billing Manager"},
+			says:    []string{"Ada changed your roles", "Administrator", "Developer, Billing Manager"},
 			link:    "https://roster.example.com/accounts/AC1",
 		},
 		{
-			name: "ownership, to the former owner", mail: toFormer,
-			kind: roster.MailOwnershipTransfer, to: "ada@example.com",
+			name: "ownership, to the former owner", mail: transfer[0], to: "ada@example.com",
 			subject: "You transferred ownership of Acme",
 			says:    []string{"Hi Ada,", "Bob", "is now the Owner", "Administrator"},
 			link:    "https://roster.example.com/accounts/AC1",
 		},
 		{
-			name: "ownership, to the new owner", mail: toNew,
-			kind: roster.MailOwnershipTransfer, to: "bob@example.com",
+			name: "ownership, to the new owner", mail: transfer[1], to: "bob@example.com",
 			subject: "You are now the Owner of Acme",
 			says:    []string{"Hi Bob,", "Ada", "transferred ownership", "to you"},
 			link:    "https://roster.example.com/accounts/AC1",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := tc.mail
-			if m.Kind != tc.kind || m.To != tc.to || m.Subject != tc.subject {
-				t.Errorf("got kind %q, to %q, subject %q; want %q, %q, %q", m.Kind, m.To, m.Subject, tc.kind, tc.to, tc.subject)
+			m, err := composer.Compose(tc.mail)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if m.AccountID != nil || m.InvitationID != nil {
-				t.Error("compose set database keys; the caller does")
+			if m.To != tc.to || m.Subject != tc.subject {
+				t.Errorf("got to %q, subject %q; want %q, %q", m.To, m.Subject, tc.to, tc.subject)
 			}
 			for _, s := range tc.says {
 				if !strings.Contains(m.Text, s) {
@@ -136,44 +142,61 @@ func TestCompose(t *testing.T) {
 // Names are typed by people: they are escaped in the HTML part and cannot
 // break the Subject header.
 func TestComposeEscapes(t *testing.T) {
-	m := mail.Composer{}.Invitation(mail.Invitation{
-		To: "carol@example.com", InviterName: "Eve <script>alert(1)</script>",
-		AccountName: "Acme\r\nBcc: victim@example.com", Roles: "Support",
-		Link: "https://roster.example.com/invite/tok", ExpiresAt: composeNow,
-	})
+	m, err := composer.Compose(roster.Mail{Kind: roster.MailInvitation, To: "carol@example.com", Data: roster.MailData{
+		ActorName: "Eve <script>alert(1)</script>", AccountName: "Acme\r\nBcc: victim@example.com",
+		Roles: []string{"support"}, Token: "tok", ExpiresAt: &composeNow,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if strings.Contains(m.HTML, "<script>") {
 		t.Error("inviter name not escaped in the HTML part")
 	}
 	if strings.ContainsAny(m.Subject, "\r\n") {
 		t.Errorf("subject spans lines: %q", m.Subject)
 	}
-
-	bad := mail.Composer{}.PasswordReset("carol@example.com", "Carol", "javascript:alert(1)")
-	if strings.Contains(bad.HTML, `href="javascript:`) {
-		t.Error("a javascript: link made it into the HTML part")
-	}
 }
 
-func TestComposeWithoutOptionalParts(t *testing.T) {
-	c := mail.Composer{}
-	m := c.VerifyEmail("carol@example.com", "", "https://roster.example.com/verify/x")
+// A mail queued by an older version may lack fields: it still goes out, a
+// little plainer, unless it lacks what makes it work (a link's token).
+func TestComposeOlderData(t *testing.T) {
+	m, err := composer.Compose(roster.Mail{Kind: roster.MailVerifyEmail, To: "carol@example.com", Data: roster.MailData{Token: "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if strings.Contains(m.Text, "works until") || strings.Contains(m.HTML, "works until") {
-		t.Error("a verification mail without a TTL mentions an expiry")
+		t.Error("a verification mail without an expiry mentions one")
 	}
-	r := c.Removed(mail.Removed{To: "carol@example.com", AccountName: "Acme"})
-	if !strings.Contains(r.Text, "You were removed from the account Acme") || strings.Contains(r.HTML, "href") {
-		t.Errorf("removed mail without remover or link:\n%s", r.Text)
+	r, err := composer.Compose(roster.Mail{Kind: roster.MailRemoved, To: "carol@example.com", Data: roster.MailData{AccountName: "Acme"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Text, "You were removed from the account Acme") {
+		t.Errorf("removed mail without remover:\n%s", r.Text)
+	}
+	for _, bad := range []roster.Mail{
+		{Kind: roster.MailInvitation, To: "carol@example.com", Data: roster.MailData{AccountName: "Acme"}},
+		{Kind: roster.MailPasswordReset, To: "carol@example.com"},
+		{Kind: "newsletter", To: "carol@example.com"},
+	} {
+		if _, err := composer.Compose(bad); !errors.Is(err, mail.ErrUncomposable) {
+			t.Errorf("Compose(%s without what it needs) = %v, want ErrUncomposable", bad.Kind, err)
+		}
 	}
 }
 
-// A composed mail survives the trip through SMTP intact.
+// A composed mail survives the trip through SMTP intact, with the Message-ID
+// the outbox gave it.
 func TestComposedMailOverSMTP(t *testing.T) {
 	c := mustStartCatcher(t, mailcatcher.Options{})
-	m := mail.Composer{}.Invitation(mail.Invitation{
-		To: "carol@example.com", InviterName: "Zoë Ünal", AccountName: "Acme & Co", Roles: "Developer",
-		Link: "https://roster.example.com/invite/tok-_123", ExpiresAt: composeNow,
-	})
-	if err := mustSender(t, catcherConfig(t, c, mail.TLSNone)).Send(context.Background(), mail.MessageOf(m)); err != nil {
+	m, err := composer.Compose(roster.Mail{Kind: roster.MailInvitation, To: "carol@example.com", Data: roster.MailData{
+		ActorName: "Zoë Ünal", AccountName: "Acme & Co", Roles: []string{"developer"}, Token: "tok-_123", ExpiresAt: &composeNow,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.ID = "6f1c2b9e-0d7a-4c1e-9b55-3f2a1e0c9d11"
+	if err := mustSender(t, catcherConfig(t, c, mail.TLSNone)).Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
 	got, err := c.WaitFor(waitCtx(t), nil)
@@ -185,5 +208,8 @@ func TestComposedMailOverSMTP(t *testing.T) {
 	}
 	if links := mailcatcher.Links(got); len(links) != 1 || links[0] != "https://roster.example.com/invite/tok-_123" {
 		t.Errorf("links = %q", links)
+	}
+	if !strings.Contains(string(got.Raw), "Message-Id: <"+m.ID+"@") && !strings.Contains(string(got.Raw), "Message-ID: <"+m.ID+"@") {
+		t.Errorf("Message-ID is not the outbox's:\n%.600s", got.Raw)
 	}
 }

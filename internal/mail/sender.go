@@ -5,10 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	netmail "net/mail"
+	"strings"
 
 	gomail "github.com/wneessen/go-mail"
-
-	"roster/internal/roster"
 )
 
 // Message is one mail to send: a plain-text part and an HTML part, sent as
@@ -18,11 +18,10 @@ type Message struct {
 	Subject string
 	Text    string
 	HTML    string
-}
-
-// MessageOf returns the message of a composed or queued mail.
-func MessageOf(m roster.Mail) Message {
-	return Message{To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML}
+	// ID, when set, is the left part of the Message-ID; the sender adds
+	// "@" and the domain of its From address. The outbox gives each row one
+	// ID for all its attempts. Empty: go-mail makes a random one.
+	ID string
 }
 
 // Deliverer sends one message; *Sender is the SMTP one.
@@ -46,9 +45,6 @@ func NewSender(cfg Config) (*Sender, error) {
 	}
 	return &Sender{cfg: cfg}, nil
 }
-
-// Config returns the Sender's configuration.
-func (s *Sender) Config() Config { return s.cfg }
 
 // Send delivers m to the SMTP server. Its error is a *DeliveryError that
 // says whether trying again later may help (see IsTemporary).
@@ -87,6 +83,11 @@ func (s *Sender) build(m Message) (*gomail.Msg, error) {
 		return nil, fmt.Errorf("recipient %q: %w", m.To, err)
 	}
 	msg.Subject(m.Subject)
+	if m.ID != "" {
+		msg.SetMessageIDWithValue(m.ID + "@" + domainOf(s.cfg.From))
+	} else {
+		msg.SetMessageID()
+	}
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	if m.HTML != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
@@ -187,4 +188,17 @@ func classify(err error) bool {
 	}
 	// No reply code: the connection broke or timed out mid-conversation.
 	return true
+}
+
+// domainOf returns the domain of a From address ("Roster <a@b.example>"),
+// for Message-IDs; "localhost" if it has none.
+func domainOf(from string) string {
+	addr := from
+	if a, err := netmail.ParseAddress(from); err == nil {
+		addr = a.Address
+	}
+	if i := strings.LastIndex(addr, "@"); i >= 0 && i < len(addr)-1 {
+		return addr[i+1:]
+	}
+	return "localhost"
 }

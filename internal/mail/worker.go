@@ -10,33 +10,18 @@ import (
 	"roster/internal/roster"
 )
 
-// OutboxMail is a mail claimed from the outbox for one delivery attempt.
-type OutboxMail struct {
-	ID int64
-	// Attempt counts this attempt (1 for the first). The store takes it
-	// back to check that the row is still claimed by this attempt.
-	Attempt int
-	roster.Mail
-}
-
-// ErrNotClaimed is returned by the Outbox's Mark and Release methods when
-// the row is no longer claimed by that attempt: its lease ran out and
-// another sender took it, or the mail was cancelled meanwhile. The row is
-// left alone.
-var ErrNotClaimed = errors.New("mail: outbox row is no longer claimed by this attempt")
-
 // Outbox is the queue a Worker drains; *postgres.DB implements it. Times are
 // durations from now, by the database's clock, so that instances whose
 // clocks differ agree on when a mail is due.
 type Outbox interface {
 	// ClaimMail claims up to limit due mails for lease: no other sender
 	// claims them until the lease runs out.
-	ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]OutboxMail, error)
-	// MarkMailSent records delivery and clears the bodies.
+	ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]roster.QueuedMail, error)
+	// MarkMailSent records delivery and erases the mail's secret.
 	MarkMailSent(ctx context.Context, id int64, attempt int) error
 	// MarkMailRetry schedules another attempt after delay.
 	MarkMailRetry(ctx context.Context, id int64, attempt int, delay time.Duration, errMsg string) error
-	// MarkMailFailed gives up on the mail and clears the bodies.
+	// MarkMailFailed gives up on the mail and erases its secret.
 	MarkMailFailed(ctx context.Context, id int64, attempt int, errMsg string) error
 	// ReleaseMail gives a claimed mail back untried, due at once, as if
 	// this attempt had not been made.
@@ -60,12 +45,14 @@ const (
 	DefaultMaxAttempts  = 15
 )
 
-// Worker delivers the outbox. Several Workers, in one process or many, may
+// Worker delivers the outbox: it claims queued mails (data), composes each
+// into a message and sends it. Several Workers, in one process or many, may
 // drain one outbox: each row is claimed by one of them at a time. All state
 // is in the outbox, so a restarted Worker carries on where it stopped.
 type Worker struct {
-	Outbox Outbox
-	Sender Deliverer
+	Outbox   Outbox
+	Composer Composer
+	Sender   Deliverer
 	// Wake is woken when a mail is queued; nil polls every PollInterval.
 	Wake   Waiter
 	Logger *slog.Logger
@@ -89,8 +76,8 @@ type Worker struct {
 // after the poll interval; Run returns an error only if the Worker is not
 // set up.
 func (w *Worker) Run(ctx context.Context) error {
-	if w.Outbox == nil || w.Sender == nil {
-		return errors.New("mail: Worker needs an Outbox and a Sender")
+	if w.Outbox == nil || w.Sender == nil || w.Composer.BaseURL == nil {
+		return errors.New("mail: Worker needs an Outbox, a Composer with a BaseURL and a Sender")
 	}
 	for ctx.Err() == nil {
 		n, unreachable, err := w.runOnce(ctx)
@@ -168,10 +155,17 @@ func (w *Worker) runOnce(ctx context.Context) (claimed int, unreachable bool, er
 	return len(batch), down != nil, nil
 }
 
-// send delivers one mail and records the outcome.
-func (w *Worker) send(ctx context.Context, m OutboxMail) error {
+// send composes one mail, delivers it and records the outcome. A mail that
+// cannot be composed fails for good at once: trying again would not help.
+func (w *Worker) send(ctx context.Context, m roster.QueuedMail) error {
 	log := w.logger().With("mail_id", m.ID, "kind", m.Kind, "attempt", m.Attempt)
-	sendErr := w.Sender.Send(ctx, MessageOf(m.Mail))
+	msg, sendErr := w.Composer.Compose(m.Mail)
+	if sendErr == nil {
+		msg.ID = m.MessageID
+		sendErr = w.Sender.Send(ctx, msg)
+	} else {
+		sendErr = &DeliveryError{Err: sendErr}
+	}
 
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -196,7 +190,7 @@ func (w *Worker) send(ctx context.Context, m OutboxMail) error {
 // untried on shutdown, or scheduled for retry when the server just proved
 // unreachable (this counts as an attempt, as it would have failed the same
 // way).
-func (w *Worker) putBack(ctx context.Context, m OutboxMail, unreachable error) {
+func (w *Worker) putBack(ctx context.Context, m roster.QueuedMail, unreachable error) {
 	log := w.logger().With("mail_id", m.ID, "kind", m.Kind, "attempt", m.Attempt)
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -215,7 +209,7 @@ func (w *Worker) putBack(ctx context.Context, m OutboxMail, unreachable error) {
 func (w *Worker) recordError(log *slog.Logger, err error) {
 	switch {
 	case err == nil:
-	case errors.Is(err, ErrNotClaimed):
+	case errors.Is(err, roster.ErrNotClaimed):
 		log.Warn("mail outbox: outcome not recorded, the row was taken over or cancelled meanwhile")
 	default:
 		log.Error("mail outbox: recording outcome", "err", err)

@@ -56,7 +56,7 @@ type outboxRow struct {
 	Attempts   int
 	Due        bool // next_attempt_at <= now()
 	Locked     bool // locked_until is set
-	HasBodies  bool // body_text or body_html is set
+	HasSecret  bool // the payload still holds the link token
 	SentAt     *time.Time
 	LastError  string
 	RetryAfter time.Duration // next_attempt_at - now()
@@ -68,10 +68,10 @@ func readRow(t testing.TB, db *postgres.DB, id int64) outboxRow {
 	var retryMS float64
 	err := db.Pool.QueryRow(context.Background(), `
 		SELECT status, attempts, next_attempt_at <= now(), locked_until IS NOT NULL,
-		       body_text IS NOT NULL OR body_html IS NOT NULL, sent_at, last_error,
+		       payload ? 'token', sent_at, last_error,
 		       extract(epoch FROM next_attempt_at - now()) * 1000
 		FROM email_outbox WHERE id = $1`, id).
-		Scan(&r.Status, &r.Attempts, &r.Due, &r.Locked, &r.HasBodies, &r.SentAt, &r.LastError, &retryMS)
+		Scan(&r.Status, &r.Attempts, &r.Due, &r.Locked, &r.HasSecret, &r.SentAt, &r.LastError, &retryMS)
 	if err != nil {
 		t.Fatalf("reading outbox row %d: %v", id, err)
 	}
@@ -96,15 +96,19 @@ func waitRow(t testing.TB, db *postgres.DB, id int64, what string, ok func(outbo
 	}
 }
 
-func testMail(to, subject string) roster.Mail {
+// testMail is an invitation to the account named tag, whose link token is
+// tag with dashes for spaces; its subject is testSubject(tag).
+func testMail(to, tag string) roster.Mail {
+	expires := time.Now().Add(24 * time.Hour)
 	return roster.Mail{
-		Kind:    roster.MailInvitation,
-		To:      to,
-		Subject: subject,
-		Text:    "Join us: https://roster.example.com/invite/" + strings.ReplaceAll(subject, " ", "-") + "\n",
-		HTML:    "<p>Join us</p>",
+		Kind: roster.MailInvitation,
+		To:   to,
+		Data: roster.MailData{ActorName: "Ada", AccountName: tag, Roles: []string{"support"},
+			Token: strings.ReplaceAll(tag, " ", "-"), ExpiresAt: &expires},
 	}
 }
+
+func testSubject(tag string) string { return "Ada invited you to " + tag + " on Roster" }
 
 func mustEnqueue(t testing.TB, db *postgres.DB, mails ...roster.Mail) []int64 {
 	t.Helper()
@@ -142,6 +146,7 @@ func newWorker(t testing.TB, db *postgres.DB, cfg mail.Config, backoff func(int)
 	t.Cleanup(func() { listener.Close() })
 	return &mail.Worker{
 		Outbox:       db,
+		Composer:     mail.Composer{BaseURL: mustURL("https://roster.example.com/")},
 		Sender:       mustSender(t, cfg),
 		Wake:         listener,
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -164,12 +169,13 @@ func TestWorkerDelivers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Subject != "Welcome Ada" || got.HTML != "<p>Join us</p>" || !strings.Contains(got.Text, "/invite/Welcome-Ada") {
+	if got.Subject != testSubject("Welcome Ada") || !strings.Contains(got.HTML, "https://roster.example.com/invite/Welcome-Ada") ||
+		!strings.Contains(got.Text, "https://roster.example.com/invite/Welcome-Ada") {
 		t.Errorf("caught %+v", got)
 	}
 	r := waitRow(t, db, id, "sent", func(r outboxRow) bool { return r.Status == "sent" })
-	if r.HasBodies {
-		t.Error("a sent mail keeps its bodies (and the link token in them)")
+	if r.HasSecret {
+		t.Error("a sent mail keeps its link token")
 	}
 	if r.Locked || r.SentAt == nil || r.Attempts != 1 {
 		t.Errorf("sent row = %+v", r)
@@ -188,7 +194,7 @@ func TestWorkerRetriesTemporaryFailure(t *testing.T) {
 	if r.Due || r.RetryAfter < 50*time.Minute {
 		t.Errorf("retry not scheduled about an hour ahead: %+v", r)
 	}
-	if !r.HasBodies || r.Locked || r.Attempts != 1 || !strings.Contains(r.LastError, "451") {
+	if !r.HasSecret || r.Locked || r.Attempts != 1 || !strings.Contains(r.LastError, "451") {
 		t.Errorf("retrying row = %+v", r)
 	}
 
@@ -201,7 +207,7 @@ func TestWorkerRetriesTemporaryFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = waitRow(t, db, id, "sent", func(r outboxRow) bool { return r.Status == "sent" })
-	if r.Attempts != 2 || r.HasBodies || r.LastError != "" {
+	if r.Attempts != 2 || r.HasSecret || r.LastError != "" {
 		t.Errorf("sent row = %+v", r)
 	}
 	if n := len(c.Messages()); n != 1 {
@@ -218,7 +224,7 @@ func TestWorkerPermanentFailure(t *testing.T) {
 
 	id := mustEnqueue(t, db, testMail("nobody@example.com", "Bounce"))[0]
 	r := waitRow(t, db, id, "failed", func(r outboxRow) bool { return r.Status == "failed" })
-	if r.Attempts != 1 || r.HasBodies || r.Locked || !strings.Contains(r.LastError, "550") {
+	if r.Attempts != 1 || r.HasSecret || r.Locked || !strings.Contains(r.LastError, "550") {
 		t.Errorf("failed row = %+v", r)
 	}
 }
@@ -233,7 +239,7 @@ func TestWorkerGivesUpAfterMaxAttempts(t *testing.T) {
 
 	id := mustEnqueue(t, db, testMail("ada@example.com", "Never"))[0]
 	r := waitRow(t, db, id, "failed", func(r outboxRow) bool { return r.Status == "failed" })
-	if r.Attempts != 3 || r.HasBodies || !strings.Contains(r.LastError, "451") {
+	if r.Attempts != 3 || r.HasSecret || !strings.Contains(r.LastError, "451") {
 		t.Errorf("failed row = %+v", r)
 	}
 }
@@ -251,7 +257,7 @@ func TestWorkerWaitsForServerToComeUp(t *testing.T) {
 	ids := mustEnqueue(t, db, testMail("ada@example.com", "First"), testMail("bob@example.com", "Second"))
 	for _, id := range ids {
 		r := waitRow(t, db, id, "retrying", func(r outboxRow) bool { return r.Status == "retrying" })
-		if !r.HasBodies || !strings.Contains(r.LastError, "connecting") {
+		if !r.HasSecret || !strings.Contains(r.LastError, "connecting") {
 			t.Errorf("retrying row = %+v", r)
 		}
 	}
@@ -300,7 +306,7 @@ func TestTwoWorkersSendEachMailOnce(t *testing.T) {
 		got[m.Subject]++
 	}
 	for i := range n {
-		if s := fmt.Sprintf("Mail %d", i); got[s] != 1 {
+		if s := testSubject(fmt.Sprintf("Mail %d", i)); got[s] != 1 {
 			t.Errorf("%q delivered %d times, want once", s, got[s])
 		}
 	}
@@ -370,7 +376,45 @@ type cancelAfterClaim struct {
 	cancel context.CancelFunc
 }
 
-func (o cancelAfterClaim) ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]mail.OutboxMail, error) {
+func (o cancelAfterClaim) ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]roster.QueuedMail, error) {
 	defer o.cancel()
 	return o.Outbox.ClaimMail(ctx, limit, lease)
+}
+
+// A mail queued by an older version, whose payload lacks fields this version
+// writes and has one it no longer knows, still goes out; one that cannot be
+// composed fails for good at once rather than being retried for hours.
+func TestWorkerDeliversOlderPayloads(t *testing.T) {
+	db := pgtest.DB(t)
+	c := mustStartCatcher(t, mailcatcher.Options{})
+	startWorker(t, newWorker(t, db, catcherConfig(t, c, mail.TLSNone), nil))
+
+	var ok, broken int64
+	err := db.Pool.QueryRow(context.Background(), `
+		INSERT INTO email_outbox (kind, to_addr, payload)
+		VALUES ('verify_email', 'ada@example.com', '{"token": "old-tok", "greeting_style": "formal"}')
+		RETURNING id`).Scan(&ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Pool.QueryRow(context.Background(), `
+		INSERT INTO email_outbox (kind, to_addr, payload) VALUES ('invitation', 'bob@example.com', '{}')
+		RETURNING id`).Scan(&broken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(context.Background(), `SELECT pg_notify('roster_outbox', '')`); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.WaitFor(waitCtx(t), mailcatcher.To("ada@example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got.Text, "https://roster.example.com/verify/old-tok") {
+		t.Errorf("older verification mail = %q", got.Text)
+	}
+	r := waitRow(t, db, broken, "failed", func(r outboxRow) bool { return r.Status == "failed" })
+	if r.Attempts != 1 || !strings.Contains(r.LastError, "cannot compose") {
+		t.Errorf("uncomposable row = %+v", r)
+	}
+	waitRow(t, db, ok, "sent", func(r outboxRow) bool { return r.Status == "sent" })
 }

@@ -382,7 +382,8 @@ func TestCheck(t *testing.T) {
 
 	// Seven characters: refused by the length rule, not the list.
 	err := Check("zqxjkvw")
-	if err == nil || roster.ErrorField(err) != "password" || roster.ErrorMessage(err) == common {
+	var re *roster.Error
+	if !errors.As(err, &re) || re.Field != "password" || re.Message == common {
 		t.Errorf("Check(7 characters) = %v; want the length error", err)
 	}
 	if want := roster.CheckPasswordLength("zqxjkvw"); err.Error() != want.Error() {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -17,9 +18,10 @@ func accountDest(a *roster.Account) []any {
 }
 
 // CreateAccount creates an account of which the user is the Owner.
-func (db *DB) CreateAccount(ctx context.Context, userID int64, name string) (*roster.Account, error) {
+func (db *DB) CreateAccount(ctx context.Context, userID int64, name string) (_ *roster.Account, err error) {
+	defer wrap(&err, "CreateAccount")
 	var a *roster.Account
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		a, err = createAccount(ctx, tx, userID, name)
 		return err
@@ -58,15 +60,17 @@ func scanMembership(row pgx.Row, m *roster.Membership, extra ...any) error {
 	return nil
 }
 
-// Membership returns the user's membership in the account with that public
-// id. ENOTFOUND when the account does not exist or the user is not a member:
-// the caller cannot tell the two apart.
-func (db *DB) Membership(ctx context.Context, accountSID string, userID int64) (*roster.Membership, error) {
+// ActorMembership returns the signed-in user's membership in the account
+// with that public id, as every account-scoped request loads it. ENOTFOUND
+// when the account does not exist or the user is not a member: the caller
+// cannot tell the two apart.
+func (db *DB) ActorMembership(ctx context.Context, accountSID string, userID int64) (_ *roster.Membership, err error) {
+	defer wrap(&err, "ActorMembership(%s)", accountSID)
 	if !roster.ValidSID(roster.PrefixAccount, accountSID) {
 		return nil, errNotFound()
 	}
 	var m roster.Membership
-	err := scanMembership(db.Pool.QueryRow(ctx, `
+	err = scanMembership(db.Pool.QueryRow(ctx, `
 		SELECT `+membershipColumns+`
 		FROM `+membershipFrom+`
 		WHERE a.sid = $1 AND m.user_id = $2`, accountSID, userID), &m)
@@ -78,8 +82,9 @@ func (db *DB) Membership(ctx context.Context, accountSID string, userID int64) (
 
 // TouchMembership records that the user just used the account, for the
 // "most recently used first" order of the Accounts drop-down.
-func (db *DB) TouchMembership(ctx context.Context, accountID, userID int64) error {
-	_, err := db.Pool.Exec(ctx, `
+func (db *DB) TouchMembership(ctx context.Context, accountID, userID int64) (err error) {
+	defer wrap(&err, "TouchMembership")
+	_, err = db.Pool.Exec(ctx, `
 		UPDATE memberships SET last_used_at = now()
 		WHERE account_id = $1 AND user_id = $2`,
 		accountID, userID)
@@ -88,7 +93,8 @@ func (db *DB) TouchMembership(ctx context.Context, accountID, userID int64) erro
 
 // UserAccounts lists the user's accounts, most recently used first, for the
 // Accounts drop-down.
-func (db *DB) UserAccounts(ctx context.Context, userID int64, limit int) ([]roster.Membership, error) {
+func (db *DB) UserAccounts(ctx context.Context, userID int64, limit int) (_ []roster.Membership, err error) {
+	defer wrap(&err, "UserAccounts")
 	rows, err := db.Pool.Query(ctx, `
 		SELECT `+membershipColumns+`
 		FROM `+membershipFrom+`
@@ -117,7 +123,8 @@ func collectMemberships(rows pgx.Rows) ([]roster.Membership, error) {
 // SearchUserAccounts pages through the user's accounts by name, optionally
 // filtered by a part of the name or the account SID. after is the name-and-id
 // cursor returned as Next by the previous page.
-func (db *DB) SearchUserAccounts(ctx context.Context, userID int64, query string, after string, limit int) (*roster.AccountPage, error) {
+func (db *DB) SearchUserAccounts(ctx context.Context, userID int64, query string, after string, limit int) (_ *roster.AccountPage, err error) {
+	defer wrap(&err, "SearchUserAccounts")
 	query = strings.TrimSpace(query)
 	afterName, afterID := decodeCursor(after)
 	rows, err := db.Pool.Query(ctx, `
@@ -147,15 +154,16 @@ func (db *DB) SearchUserAccounts(ctx context.Context, userID int64, query string
 // UpdateAccountSettings changes the account's name and default invitation
 // lifetime. Only members allowed to edit settings may; the permission is
 // checked again here so that no path can skip it.
-func (db *DB) UpdateAccountSettings(ctx context.Context, actor *roster.Membership, name string, ttl time.Duration) error {
+func (db *DB) UpdateAccountSettings(ctx context.Context, actor *roster.Membership, name string, ttl time.Duration) (err error) {
+	defer wrap(&err, "UpdateAccountSettings(%s)", actor.Account.SID)
 	if !actor.Roles.Can(roster.EditSettings) {
-		return roster.Errorf(roster.EFORBIDDEN, "Only the Owner and Administrators can change account settings.")
+		return roster.Refuse(roster.EFORBIDDEN, roster.ReasonNoPermission)
 	}
 	if err := roster.CheckInviteTTL(ttl); err != nil {
 		return err
 	}
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := lockMembership(ctx, tx, actor.Account.ID, actor.User.ID, roster.EditSettings); err != nil {
+		if _, err := actorRolesUnderLock(ctx, tx, actor.Account.ID, actor.User.ID, roster.EditSettings); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `UPDATE accounts SET name = $2, invite_ttl = $3::interval WHERE id = $1`, actor.Account.ID, name, ttl)
@@ -163,24 +171,25 @@ func (db *DB) UpdateAccountSettings(ctx context.Context, actor *roster.Membershi
 	})
 }
 
-// lockMembership locks the account row, which serialises every membership
-// change of that account, and re-reads the actor's roles under that lock, so a
-// decision is never made on roles that changed meanwhile. With need != "",
-// the actor must still hold that permission.
-func lockMembership(ctx context.Context, tx pgx.Tx, accountID, userID int64, need roster.Permission) (roster.RoleSet, error) {
+// actorRolesUnderLock locks the account row, which serialises every
+// membership change of that account, and re-reads the actor's roles under
+// that lock, so a decision is never made on roles that changed meanwhile.
+// ENOTFOUND when the actor is no longer a member. With need != "", the actor
+// must still hold that permission.
+func actorRolesUnderLock(ctx context.Context, tx pgx.Tx, accountID, userID int64, need roster.Permission) (roster.RoleSet, error) {
 	if _, err := tx.Exec(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, accountID); err != nil {
 		return nil, err
 	}
 	var roles []string
 	err := tx.QueryRow(ctx, `SELECT roles FROM memberships WHERE account_id = $1 AND user_id = $2`, accountID, userID).Scan(&roles)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errNotFound()
 	} else if err != nil {
 		return nil, err
 	}
 	rs := roster.ParseRoleSet(roles)
 	if need != "" && !rs.Can(need) {
-		return nil, roster.Errorf(roster.EFORBIDDEN, "You no longer have permission to do this.")
+		return nil, roster.Refuse(roster.EFORBIDDEN, roster.ReasonNoPermission)
 	}
 	return rs, nil
 }

@@ -44,7 +44,8 @@ func writeAudit(ctx context.Context, tx pgx.Tx, e auditEntry) error {
 }
 
 // ListAudit pages through the account's audit log, newest first.
-func (db *DB) ListAudit(ctx context.Context, accountID int64, f roster.AuditFilter, after string, limit int) (*roster.AuditPage, error) {
+func (db *DB) ListAudit(ctx context.Context, accountID int64, f roster.AuditFilter, after string, limit int) (_ *roster.AuditPage, err error) {
+	defer wrap(&err, "ListAudit(%d)", accountID)
 	var afterID int64
 	if after != "" {
 		afterID, _ = strconv.ParseInt(after, 10, 64)

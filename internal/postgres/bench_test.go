@@ -259,11 +259,11 @@ func BenchmarkMembership(b *testing.B) {
 		user int64
 	}{{"owner", f.OwnerID}, {"member", f.MemberID}} {
 		b.Run(c.name, func(b *testing.B) {
-			if _, err := f.DB.Membership(ctx, f.AccountSID, c.user); err != nil {
+			if _, err := f.DB.ActorMembership(ctx, f.AccountSID, c.user); err != nil {
 				b.Fatal(err)
 			}
 			for b.Loop() {
-				if _, err := f.DB.Membership(ctx, f.AccountSID, c.user); err != nil {
+				if _, err := f.DB.ActorMembership(ctx, f.AccountSID, c.user); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -25,15 +25,16 @@ import (
 const versionTable = "schema_version"
 
 // DB is the store. Its methods are safe for concurrent use.
+//
+// There is one clock: where the database decides (expiry, rate windows), its
+// now() decides, never the clock of the process that asks.
 type DB struct {
 	Pool *pgxpool.Pool
-	// Now is the clock; tests replace it to cross expiry boundaries.
-	Now func() time.Time
 }
 
 // New wraps an open pool.
 func New(pool *pgxpool.Pool) *DB {
-	return &DB{Pool: pool, Now: time.Now}
+	return &DB{Pool: pool}
 }
 
 // Open connects to the database at url and checks that it answers.
@@ -88,7 +89,8 @@ func LatestVersion() (int, error) {
 
 // Ready reports an error unless the database answers and every migration
 // this binary knows is applied.
-func (db *DB) Ready(ctx context.Context) error {
+func (db *DB) Ready(ctx context.Context) (err error) {
+	defer wrap(&err, "Ready")
 	var v int
 	if err := db.Pool.QueryRow(ctx, "SELECT version FROM "+versionTable).Scan(&v); err != nil {
 		return fmt.Errorf("reading schema version: %w", err)
@@ -135,13 +137,13 @@ func mapError(err error) error {
 	if errors.As(err, &pe) {
 		switch pe.ConstraintName {
 		case "users_email_key":
-			return roster.FieldErrorf("email", "A login with this email already exists. Sign in instead, or reset your password.")
+			return roster.Refuse(roster.EINVALID, roster.ReasonEmailTaken)
 		case "memberships_roles_valid", "invitations_roles_valid":
-			return roster.Errorf(roster.EINVALID, "Choose Administrator alone, or any of Developer, Billing Manager and Support.")
+			return roster.Refuse(roster.EINVALID, roster.ReasonBadRoleSet)
 		case "memberships_one_owner", "memberships_exactly_one_owner":
-			return roster.Errorf(roster.ECONFLICT, "An account has exactly one Owner. Ownership moves only by Transfer ownership.")
+			return roster.Refuse(roster.ECONFLICT, roster.ReasonOneOwner)
 		case "invitations_one_pending":
-			return roster.FieldErrorf("email", "This email already has a pending invitation to this account. Use Resend Invite on Invited Users instead.")
+			return roster.Refuse(roster.EINVALID, roster.ReasonAlreadyInvited)
 		}
 	}
 	return err
@@ -150,5 +152,15 @@ func mapError(err error) error {
 // errNotFound is the one answer for anything absent or not visible to the
 // caller: the two must not be told apart.
 func errNotFound() error {
-	return roster.Errorf(roster.ENOTFOUND, "There's nothing here, or you don't have access to it. Check the address, or pick one of your accounts.")
+	return roster.Refuse(roster.ENOTFOUND, "")
+}
+
+// wrap names the store operation in an error that leaves it, so that a 500 in
+// the log says where it came from. Every public method defers it. Domain
+// errors stay reachable with errors.As, so their kind and words still reach
+// the web layer.
+func wrap(errp *error, format string, args ...any) {
+	if *errp != nil {
+		*errp = fmt.Errorf("store %s: %w", fmt.Sprintf(format, args...), *errp)
+	}
 }

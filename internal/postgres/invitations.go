@@ -20,18 +20,21 @@ const (
 )
 
 const invitationColumns = `i.id, i.sid, i.account_id, a.sid, a.name, i.email, i.roles, i.invited_by,
-	coalesce(inv.name, ''), i.created_at, i.sent_at, i.expires_at, i.status, i.status_reason,
-	coalesce((SELECT o.status FROM email_outbox o WHERE o.invitation_id = i.id AND o.status <> 'cancelled' ORDER BY o.id DESC LIMIT 1), '')`
+	coalesce(inv.name, ''), i.created_at, i.sent_at, i.expires_at, i.status, i.status_reason, coalesce(sb.name, ''),
+	coalesce((SELECT o.status FROM email_outbox o WHERE o.invitation_id = i.id AND o.status <> 'cancelled' ORDER BY o.id DESC LIMIT 1), ''),
+	now()`
 
-const invitationFrom = `invitations i JOIN accounts a ON a.id = i.account_id LEFT JOIN users inv ON inv.id = i.invited_by`
+const invitationFrom = `invitations i JOIN accounts a ON a.id = i.account_id LEFT JOIN users inv ON inv.id = i.invited_by
+	LEFT JOIN users sb ON sb.id = i.status_by`
 
 func scanInvitation(row pgx.Row, inv *roster.Invitation) error {
 	var roles []string
-	var status, delivery string
+	var status, reason, delivery string
 	if err := row.Scan(&inv.ID, &inv.SID, &inv.AccountID, &inv.AccountSID, &inv.AccountName, &inv.Email, &roles, &inv.InvitedByID,
-		&inv.InvitedBy, &inv.CreatedAt, &inv.SentAt, &inv.ExpiresAt, &status, &inv.StatusReason, &delivery); err != nil {
+		&inv.InvitedBy, &inv.CreatedAt, &inv.SentAt, &inv.ExpiresAt, &status, &reason, &inv.StatusBy, &delivery, &inv.AsOf); err != nil {
 		return err
 	}
+	inv.StatusReason = roster.CloseReason(reason)
 	inv.Roles = roster.ParseRoleSet(roles)
 	inv.Status = roster.InvitationStatus(status)
 	inv.Delivery = roster.DeliveryState(delivery)
@@ -51,14 +54,16 @@ func collectInvitations(rows pgx.Rows) ([]roster.Invitation, error) {
 	return out, rows.Err()
 }
 
-// Invite invites email to the actor's account with roles, mails the link
-// (rendered by render, in the same transaction) and records the event.
-// Refused: roles the actor may not grant (roster.Authorize), an email that
-// already belongs to a member, an email with a pending invitation.
-func (db *DB) Invite(ctx context.Context, actor *roster.Membership, email string, roles roster.RoleSet, origin roster.Origin, render roster.InvitationMailFunc) (*roster.Invitation, error) {
+// Invite invites email to the actor's account with roles, queues the mail
+// that carries the link and records the event, in one transaction.
+// Refused: roles the actor may not grant (roster.Authorize, on the actor's
+// roles as they are now), an email that already belongs to a member, an
+// email with a pending invitation.
+func (db *DB) Invite(ctx context.Context, actor *roster.Membership, email string, roles roster.RoleSet, origin roster.Origin) (_ *roster.Invitation, err error) {
+	defer wrap(&err, "Invite(%s)", actor.Account.SID)
 	var inv roster.Invitation
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		fresh, err := lockMembership(ctx, tx, actor.Account.ID, actor.User.ID, "")
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		fresh, err := actorRolesUnderLock(ctx, tx, actor.Account.ID, actor.User.ID, "")
 		if err != nil {
 			return err
 		}
@@ -72,7 +77,7 @@ func (db *DB) Invite(ctx context.Context, actor *roster.Membership, email string
 			return err
 		}
 		if member {
-			return roster.FieldErrorf("email", "%s is already a member of this account. To change what they can do, open their name on Manage users.", email)
+			return roster.Refuse(roster.EINVALID, roster.ReasonAlreadyMember).With("email", email)
 		}
 		token, hash := newToken()
 		var id int64
@@ -87,7 +92,7 @@ func (db *DB) Invite(ctx context.Context, actor *roster.Membership, email string
 		if err := loadInvitation(ctx, tx, `i.id = $1`, &inv, id); err != nil {
 			return err
 		}
-		if err := sendInvitationMail(ctx, tx, &inv, token, render); err != nil {
+		if err := sendInvitationMail(ctx, tx, &inv, token); err != nil {
 			return err
 		}
 		return writeAudit(ctx, tx, auditEntry{
@@ -105,12 +110,8 @@ func loadInvitation(ctx context.Context, q pgx.Tx, where string, inv *roster.Inv
 	return scanInvitation(q.QueryRow(ctx, `SELECT `+invitationColumns+` FROM `+invitationFrom+` WHERE `+where, args...), inv)
 }
 
-func sendInvitationMail(ctx context.Context, tx pgx.Tx, inv *roster.Invitation, token string, render roster.InvitationMailFunc) error {
-	m := render(inv, token)
-	m.Kind = roster.MailInvitation
-	m.AccountID = &inv.AccountID
-	m.InvitationID = &inv.ID
-	if _, err := enqueueMail(ctx, tx, m); err != nil {
+func sendInvitationMail(ctx context.Context, tx pgx.Tx, inv *roster.Invitation, token string) error {
+	if _, err := enqueueMail(ctx, tx, roster.InvitationMail(inv, token)); err != nil {
 		return err
 	}
 	inv.Delivery = roster.DeliveryQueued
@@ -119,12 +120,13 @@ func sendInvitationMail(ctx context.Context, tx pgx.Tx, inv *roster.Invitation, 
 
 // Invitation returns an invitation of the account by its public id, or
 // ENOTFOUND: invitations of other accounts are invisible.
-func (db *DB) Invitation(ctx context.Context, accountID int64, sid string) (*roster.Invitation, error) {
+func (db *DB) Invitation(ctx context.Context, accountID int64, sid string) (_ *roster.Invitation, err error) {
+	defer wrap(&err, "Invitation(%s)", sid)
 	if !roster.ValidSID(roster.PrefixInvitation, sid) {
 		return nil, errNotFound()
 	}
 	var inv roster.Invitation
-	err := scanInvitation(db.Pool.QueryRow(ctx, `SELECT `+invitationColumns+` FROM `+invitationFrom+`
+	err = scanInvitation(db.Pool.QueryRow(ctx, `SELECT `+invitationColumns+` FROM `+invitationFrom+`
 		WHERE i.account_id = $1 AND i.sid = $2`, accountID, sid), &inv)
 	if err != nil {
 		return nil, mapError(err)
@@ -132,11 +134,11 @@ func (db *DB) Invitation(ctx context.Context, accountID int64, sid string) (*ros
 	return &inv, nil
 }
 
-// lockInvitation locks the account (serialising its membership changes) and
-// then the invitation, and loads both the actor's fresh roles and the
-// invitation.
-func lockInvitation(ctx context.Context, tx pgx.Tx, actor *roster.Membership, sid string, inv *roster.Invitation) (roster.RoleSet, error) {
-	fresh, err := lockMembership(ctx, tx, actor.Account.ID, actor.User.ID, "")
+// actorRolesAndInvitationUnderLock locks the account (serialising its
+// membership changes) and then the invitation, and loads both the actor's
+// fresh roles and the invitation.
+func actorRolesAndInvitationUnderLock(ctx context.Context, tx pgx.Tx, actor *roster.Membership, sid string, inv *roster.Invitation) (roster.RoleSet, error) {
+	fresh, err := actorRolesUnderLock(ctx, tx, actor.Account.ID, actor.User.ID, "")
 	if err != nil {
 		return nil, err
 	}
@@ -152,25 +154,24 @@ func lockInvitation(ctx context.Context, tx pgx.Tx, actor *roster.Membership, si
 // Resend issues a new link and a new expiry for a pending or expired
 // invitation; the old link stops working and an old unsent mail is
 // cancelled. Rate-limited per invitation and per account.
-func (db *DB) Resend(ctx context.Context, actor *roster.Membership, sid string, origin roster.Origin, render roster.InvitationMailFunc) (*roster.Invitation, error) {
+func (db *DB) Resend(ctx context.Context, actor *roster.Membership, sid string, origin roster.Origin) (_ *roster.Invitation, err error) {
+	defer wrap(&err, "Resend(%s)", sid)
 	var inv roster.Invitation
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		fresh, err := lockInvitation(ctx, tx, actor, sid, &inv)
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		fresh, err := actorRolesAndInvitationUnderLock(ctx, tx, actor, sid, &inv)
 		if err != nil {
 			return err
 		}
 		if err := roster.Authorize(roster.ActResend, roster.Member{UserID: actor.User.ID, Roles: fresh}, nil, inv.Roles); err != nil {
 			return err
 		}
-		if err := inv.CheckResendable(db.Now()); err != nil {
+		if err := inv.CheckResendable(inv.AsOf); err != nil {
 			return err
 		}
-		if err := takeRate(ctx, tx, fmt.Sprintf("resend:invitation:%d", inv.ID), maxResendsPerInvite,
-			"This invitation was resent %d times in the last hour. Wait a while before resending it again, so the invitee isn't flooded with mail.", maxResendsPerInvite); err != nil {
+		if err := takeRate(ctx, tx, fmt.Sprintf("resend:invitation:%d", inv.ID), maxResendsPerInvite, roster.ReasonResendLimitInvitation); err != nil {
 			return err
 		}
-		if err := takeRate(ctx, tx, fmt.Sprintf("resend:account:%d", actor.Account.ID), maxResendsPerAccount,
-			"Invitations in this account were resent %d times in the last hour. Wait a while before resending more.", maxResendsPerAccount); err != nil {
+		if err := takeRate(ctx, tx, fmt.Sprintf("resend:account:%d", actor.Account.ID), maxResendsPerAccount, roster.ReasonResendLimitAccount); err != nil {
 			return err
 		}
 		token, hash := newToken()
@@ -185,7 +186,7 @@ func (db *DB) Resend(ctx context.Context, actor *roster.Membership, sid string, 
 		if err := loadInvitation(ctx, tx, `i.id = $1`, &inv, inv.ID); err != nil {
 			return err
 		}
-		if err := sendInvitationMail(ctx, tx, &inv, token, render); err != nil {
+		if err := sendInvitationMail(ctx, tx, &inv, token); err != nil {
 			return err
 		}
 		return writeAudit(ctx, tx, auditEntry{
@@ -199,16 +200,17 @@ func (db *DB) Resend(ctx context.Context, actor *roster.Membership, sid string, 
 	return &inv, nil
 }
 
-// takeRate records one use of key and refuses with ETOOMANY when key was
-// used max times within resendWindow. It runs under the account lock, so
-// concurrent requests count correctly.
-func takeRate(ctx context.Context, tx pgx.Tx, key string, max int, format string, args ...any) error {
+// takeRate records one use of key and refuses with ETOOMANY and reason when
+// key was used max times within resendWindow. It runs under a lock that
+// serialises the uses of key (the account's or the user's row), so concurrent
+// requests count correctly.
+func takeRate(ctx context.Context, tx pgx.Tx, key string, max int, reason roster.Reason) error {
 	var n int
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM rate_events WHERE key = $1 AND created_at > now() - $2::interval`, key, resendWindow).Scan(&n); err != nil {
 		return err
 	}
 	if n >= max {
-		return roster.Errorf(roster.ETOOMANY, format, args...)
+		return roster.Refuse(roster.ETOOMANY, reason).With("limit", max)
 	}
 	_, err := tx.Exec(ctx, `
 		WITH gone AS (DELETE FROM rate_events WHERE created_at < now() - interval '1 day')
@@ -218,10 +220,11 @@ func takeRate(ctx context.Context, tx pgx.Tx, key string, max int, format string
 
 // Revoke ends a pending (or expired) invitation: its link stops working and
 // an unsent mail is cancelled.
-func (db *DB) Revoke(ctx context.Context, actor *roster.Membership, sid string, origin roster.Origin) (*roster.Invitation, error) {
+func (db *DB) Revoke(ctx context.Context, actor *roster.Membership, sid string, origin roster.Origin) (_ *roster.Invitation, err error) {
+	defer wrap(&err, "Revoke(%s)", sid)
 	var inv roster.Invitation
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		fresh, err := lockInvitation(ctx, tx, actor, sid, &inv)
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		fresh, err := actorRolesAndInvitationUnderLock(ctx, tx, actor, sid, &inv)
 		if err != nil {
 			return err
 		}
@@ -229,12 +232,12 @@ func (db *DB) Revoke(ctx context.Context, actor *roster.Membership, sid string, 
 			return err
 		}
 		if inv.Status != roster.InvitationPending {
-			return roster.Errorf(roster.ECONFLICT, "This invitation was already %s.", inv.Status)
+			return roster.Refuse(roster.ECONFLICT, roster.ReasonInvitationClosed).With("status", inv.Status)
 		}
-		if err := closeInvitation(ctx, tx, inv.ID, roster.InvitationRevoked, "Revoked by "+actor.User.Name); err != nil {
+		if err := closeInvitation(ctx, tx, inv.ID, roster.InvitationRevoked, roster.ClosedRevoked, &actor.User.ID); err != nil {
 			return err
 		}
-		inv.Status = roster.InvitationRevoked
+		inv.Status, inv.StatusReason, inv.StatusBy = roster.InvitationRevoked, roster.ClosedRevoked, actor.User.Name
 		return writeAudit(ctx, tx, auditEntry{
 			AccountID: actor.Account.ID, ActorID: &actor.User.ID, Action: roster.AuditInvitationRevoked,
 			TargetEmail: inv.Email, InvitationID: &inv.ID, RolesBefore: inv.Roles, Origin: origin,
@@ -246,8 +249,11 @@ func (db *DB) Revoke(ctx context.Context, actor *roster.Membership, sid string, 
 	return &inv, nil
 }
 
-func closeInvitation(ctx context.Context, tx pgx.Tx, id int64, status roster.InvitationStatus, reason string) error {
-	if _, err := tx.Exec(ctx, `UPDATE invitations SET status = $2, status_reason = $3, status_at = now() WHERE id = $1`, id, string(status), reason); err != nil {
+// closeInvitation ends a pending invitation: status, why, and who acted
+// (nil when nobody but its acceptance did), and cancels its unsent mail.
+func closeInvitation(ctx context.Context, tx pgx.Tx, id int64, status roster.InvitationStatus, reason roster.CloseReason, by *int64) error {
+	if _, err := tx.Exec(ctx, `UPDATE invitations SET status = $2, status_reason = $3, status_by = $4, status_at = now() WHERE id = $1`,
+		id, string(status), string(reason), by); err != nil {
 		return err
 	}
 	return cancelInvitationMail(ctx, tx, id)
@@ -255,9 +261,10 @@ func closeInvitation(ctx context.Context, tx pgx.Tx, id int64, status roster.Inv
 
 // InvitationByToken returns the invitation a link's token belongs to, in any
 // state, or ENOTFOUND. Looking never consumes it.
-func (db *DB) InvitationByToken(ctx context.Context, token string) (*roster.Invitation, error) {
+func (db *DB) InvitationByToken(ctx context.Context, token string) (_ *roster.Invitation, err error) {
+	defer wrap(&err, "InvitationByToken")
 	var inv roster.Invitation
-	err := scanInvitation(db.Pool.QueryRow(ctx, `SELECT `+invitationColumns+` FROM `+invitationFrom+` WHERE i.token_hash = $1`, hashToken(token)), &inv)
+	err = scanInvitation(db.Pool.QueryRow(ctx, `SELECT `+invitationColumns+` FROM `+invitationFrom+` WHERE i.token_hash = $1`, hashToken(token)), &inv)
 	if err != nil {
 		return nil, mapError(err)
 	}
@@ -277,14 +284,14 @@ func (db *DB) findForInvitee(ctx context.Context, tx pgx.Tx, user *roster.User, 
 	if err != nil {
 		return mapError(err)
 	}
-	if err := inv.CheckUsable(db.Now()); err != nil {
+	if err := inv.CheckUsable(inv.AsOf); err != nil {
 		return err
 	}
 	if !strings.EqualFold(inv.Email, user.Email) {
-		return roster.Errorf(roster.EFORBIDDEN, "This invitation is for %s, but you're signed in as %s. Sign out and continue as %s.", inv.Email, user.Email, inv.Email)
+		return roster.Refuse(roster.EFORBIDDEN, roster.ReasonWrongLogin).With("invited", inv.Email).With("signed_in", user.Email)
 	}
 	if ref.Token == "" && !user.Verified() {
-		return roster.Errorf(roster.EFORBIDDEN, "Verify your email address before accepting invitations. We can send the verification email again.")
+		return roster.Refuse(roster.EFORBIDDEN, roster.ReasonUnverified)
 	}
 	return nil
 }
@@ -293,9 +300,10 @@ func (db *DB) findForInvitee(ctx context.Context, tx pgx.Tx, user *roster.User, 
 // invitation is locked and consumed in one transaction, so a double submit
 // joins once. Following the mailed link proves the address, which is marked
 // verified.
-func (db *DB) AcceptInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.Invitation, error) {
+func (db *DB) AcceptInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (_ *roster.Invitation, err error) {
+	defer wrap(&err, "AcceptInvitation")
 	var inv roster.Invitation
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		if err := db.findForInvitee(ctx, tx, user, ref, &inv); err != nil {
 			return err
 		}
@@ -327,7 +335,7 @@ func acceptLocked(ctx context.Context, tx pgx.Tx, userID int64, inv *roster.Invi
 			return err
 		}
 	}
-	if err := closeInvitation(ctx, tx, inv.ID, roster.InvitationAccepted, ""); err != nil {
+	if err := closeInvitation(ctx, tx, inv.ID, roster.InvitationAccepted, "", nil); err != nil {
 		return err
 	}
 	inv.Status = roster.InvitationAccepted
@@ -338,16 +346,17 @@ func acceptLocked(ctx context.Context, tx pgx.Tx, userID int64, inv *roster.Invi
 }
 
 // DeclineInvitation closes the invitation without joining.
-func (db *DB) DeclineInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.Invitation, error) {
+func (db *DB) DeclineInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (_ *roster.Invitation, err error) {
+	defer wrap(&err, "DeclineInvitation")
 	var inv roster.Invitation
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		if err := db.findForInvitee(ctx, tx, user, ref, &inv); err != nil {
 			return err
 		}
-		if err := closeInvitation(ctx, tx, inv.ID, roster.InvitationDeclined, "Declined by "+user.Name); err != nil {
+		if err := closeInvitation(ctx, tx, inv.ID, roster.InvitationDeclined, roster.ClosedDeclined, &user.ID); err != nil {
 			return err
 		}
-		inv.Status = roster.InvitationDeclined
+		inv.Status, inv.StatusReason, inv.StatusBy = roster.InvitationDeclined, roster.ClosedDeclined, user.Name
 		return writeAudit(ctx, tx, auditEntry{
 			AccountID: inv.AccountID, ActorID: &user.ID, Action: roster.AuditInvitationDeclined, TargetID: &user.ID,
 			TargetEmail: inv.Email, InvitationID: &inv.ID, RolesBefore: inv.Roles, Origin: origin,
@@ -361,14 +370,15 @@ func (db *DB) DeclineInvitation(ctx context.Context, user *roster.User, ref rost
 
 // SignUpAndAccept creates a login for the invited email (verified: the link
 // proves it) and accepts the invitation, in one transaction.
-func (db *DB) SignUpAndAccept(ctx context.Context, nu roster.NewUser, token string, origin roster.Origin) (*roster.User, *roster.Invitation, error) {
+func (db *DB) SignUpAndAccept(ctx context.Context, nu roster.NewUser, token string, origin roster.Origin) (_ *roster.User, _ *roster.Invitation, err error) {
+	defer wrap(&err, "SignUpAndAccept")
 	var u roster.User
 	var inv roster.Invitation
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		if err := loadInvitation(ctx, tx, `i.token_hash = $1 FOR UPDATE OF i`, &inv, hashToken(token)); err != nil {
 			return mapError(err)
 		}
-		if err := inv.CheckUsable(db.Now()); err != nil {
+		if err := inv.CheckUsable(inv.AsOf); err != nil {
 			return err
 		}
 		nu.Email = inv.Email
@@ -386,7 +396,8 @@ func (db *DB) SignUpAndAccept(ctx context.Context, nu roster.NewUser, token stri
 
 // PendingInvitationsFor lists usable invitations addressed to email, newest
 // first, for the invitee's own list in the console.
-func (db *DB) PendingInvitationsFor(ctx context.Context, email string) ([]roster.Invitation, error) {
+func (db *DB) PendingInvitationsFor(ctx context.Context, email string) (_ []roster.Invitation, err error) {
+	defer wrap(&err, "PendingInvitationsFor")
 	rows, err := db.Pool.Query(ctx, `SELECT `+invitationColumns+` FROM `+invitationFrom+`
 		WHERE i.email = $1 AND i.status = 'pending' AND i.expires_at > now()
 		ORDER BY i.sent_at DESC LIMIT 50`, email)
@@ -397,16 +408,17 @@ func (db *DB) PendingInvitationsFor(ctx context.Context, email string) ([]roster
 }
 
 // CountPendingInvitationsFor counts usable invitations addressed to email.
-func (db *DB) CountPendingInvitationsFor(ctx context.Context, email string) (int, error) {
-	var n int
-	err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM invitations WHERE email = $1 AND status = 'pending' AND expires_at > now()`, email).Scan(&n)
+func (db *DB) CountPendingInvitationsFor(ctx context.Context, email string) (n int, err error) {
+	defer wrap(&err, "CountPendingInvitationsFor")
+	err = db.Pool.QueryRow(ctx, `SELECT count(*) FROM invitations WHERE email = $1 AND status = 'pending' AND expires_at > now()`, email).Scan(&n)
 	return n, err
 }
 
 // ListInvitations lists the account's Invited Users: pending and expired
 // invitations, and those revoked or declined within the last 30 days (with
 // the reason), newest first, narrowed by filter.
-func (db *DB) ListInvitations(ctx context.Context, accountID int64, f roster.MemberFilter, limit int) ([]roster.Invitation, error) {
+func (db *DB) ListInvitations(ctx context.Context, accountID int64, f roster.MemberFilter, limit int) (_ []roster.Invitation, err error) {
+	defer wrap(&err, "ListInvitations(%d)", accountID)
 	q := searchTerm(f.Query)
 	rows, err := db.Pool.Query(ctx, `SELECT `+invitationColumns+` FROM `+invitationFrom+`
 		WHERE i.account_id = $1

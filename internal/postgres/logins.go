@@ -71,11 +71,12 @@ func (db *DB) CountLogins(ctx context.Context, userID int64) (int, error) {
 
 // LoginFailures counts failed sign-ins since the given time for the email and
 // for the client address.
-func (db *DB) LoginFailures(ctx context.Context, email, ip string, since time.Time) (byEmail, byIP int, err error) {
+func (db *DB) LoginFailures(ctx context.Context, email, ip string, window time.Duration) (byEmail, byIP int, err error) {
+	defer wrap(&err, "LoginFailures")
 	err = db.Pool.QueryRow(ctx, `
-		SELECT (SELECT count(*) FROM login_failures WHERE email = $1 AND created_at > $3),
-		       (SELECT count(*) FROM login_failures WHERE ip = $2 AND created_at > $3)`,
-		email, ip, since).Scan(&byEmail, &byIP)
+		SELECT (SELECT count(*) FROM login_failures WHERE email = $1 AND created_at > now() - $3::interval),
+		       (SELECT count(*) FROM login_failures WHERE ip = $2 AND created_at > now() - $3::interval)`,
+		email, ip, window).Scan(&byEmail, &byIP)
 	return byEmail, byIP, err
 }
 

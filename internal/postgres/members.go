@@ -12,7 +12,8 @@ import (
 // ListMembers pages through an account's members in the order they joined
 // (keyset on the join time and user id, so page 1,000 costs what page 1
 // does), narrowed by a name or email search and a role.
-func (db *DB) ListMembers(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit int) (*roster.MemberPage, error) {
+func (db *DB) ListMembers(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit int) (_ *roster.MemberPage, err error) {
+	defer wrap(&err, "ListMembers(%d)", accountID)
 	q := searchTerm(f.Query)
 	var afterAt *time.Time
 	afterKey, afterID := decodeCursor(after)
@@ -50,14 +51,15 @@ func (db *DB) ListMembers(ctx context.Context, accountID int64, f roster.MemberF
 	return page, nil
 }
 
-// MemberBySID returns the membership of the user with that public id in the
-// account, or ENOTFOUND.
-func (db *DB) MemberBySID(ctx context.Context, accountID int64, userSID string) (*roster.Membership, error) {
+// TargetMembership returns the membership, in the account, of the user with
+// that public id (the person a page or action is about), or ENOTFOUND.
+func (db *DB) TargetMembership(ctx context.Context, accountID int64, userSID string) (_ *roster.Membership, err error) {
+	defer wrap(&err, "TargetMembership(%s)", userSID)
 	if !roster.ValidSID(roster.PrefixUser, userSID) {
 		return nil, errNotFound()
 	}
 	var m roster.Membership
-	err := scanMembership(db.Pool.QueryRow(ctx, `
+	err = scanMembership(db.Pool.QueryRow(ctx, `
 		SELECT `+membershipColumns+`
 		FROM `+membershipFrom+`
 		WHERE m.account_id = $1 AND u.sid = $2`, accountID, userSID), &m)
@@ -100,7 +102,7 @@ func guardChange(ctx context.Context, tx pgx.Tx, act roster.Action, accountID, a
 			return nil, errNotFound()
 		}
 		if err := load(`u.sid = $2`, targetSID, &g.target); err != nil {
-			return nil, roster.Errorf(roster.ENOTFOUND, "This person is no longer a member of the account.")
+			return nil, roster.Refuse(roster.ENOTFOUND, roster.ReasonNoLongerMember)
 		}
 		t := g.target.Member()
 		target = &t
@@ -112,12 +114,13 @@ func guardChange(ctx context.Context, tx pgx.Tx, act roster.Action, accountID, a
 }
 
 // ChangeRoles sets the target's roles. Lowering an Administrator needs
-// confirmed (the seed's two steps); the web layer asks first, the store makes
-// sure no path skips it. The target is mailed.
-func (db *DB) ChangeRoles(ctx context.Context, actor *roster.Membership, targetSID string, roles roster.RoleSet, confirmed bool, origin roster.Origin, render roster.MemberMailFunc) (*roster.MemberChange, error) {
+// confirmed (two steps, as in Twilio's console); the web layer asks first,
+// the store makes sure no path skips it. The target is mailed.
+func (db *DB) ChangeRoles(ctx context.Context, actor *roster.Membership, targetSID string, roles roster.RoleSet, confirmed bool, origin roster.Origin) (_ *roster.MemberChange, err error) {
+	defer wrap(&err, "ChangeRoles(%s, %s)", actor.Account.SID, targetSID)
 	roles = roster.NewRoleSet(roles...)
 	var change *roster.MemberChange
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		g, err := guardChange(ctx, tx, roster.ActChangeRoles, actor.Account.ID, actor.User.ID, targetSID, roles)
 		if err != nil {
 			return err
@@ -127,14 +130,14 @@ func (db *DB) ChangeRoles(ctx context.Context, actor *roster.Membership, targetS
 			return nil // nothing to do, nothing to log or mail
 		}
 		if roster.NeedsDowngradeConfirm(g.target.Roles, roles) && !confirmed {
-			return roster.Errorf(roster.ECONFLICT, "Turning off Administrator needs confirmation.")
+			return roster.Refuse(roster.ECONFLICT, roster.ReasonNeedsConfirm)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE memberships SET roles = $3, updated_at = now() WHERE account_id = $1 AND user_id = $2`,
 			g.account.ID, g.target.User.ID, roles.Strings()); err != nil {
 			return err
 		}
 		change = &roster.MemberChange{Action: roster.AuditRolesChanged, Account: g.account, Actor: g.actor.User, Target: g.target.User, Before: g.target.Roles, After: roles}
-		return finishChange(ctx, tx, change, origin, render)
+		return finishChange(ctx, tx, change, origin)
 	})
 	if err != nil {
 		return nil, mapError(err)
@@ -145,18 +148,19 @@ func (db *DB) ChangeRoles(ctx context.Context, actor *roster.Membership, targetS
 // RemoveMember ends the target's access to the account; their login and
 // other accounts stay. Invitations they sent that are still pending are
 // revoked, with the reason. The removed user is mailed.
-func (db *DB) RemoveMember(ctx context.Context, actor *roster.Membership, targetSID string, origin roster.Origin, render roster.MemberMailFunc) (*roster.MemberChange, error) {
+func (db *DB) RemoveMember(ctx context.Context, actor *roster.Membership, targetSID string, origin roster.Origin) (_ *roster.MemberChange, err error) {
+	defer wrap(&err, "RemoveMember(%s, %s)", actor.Account.SID, targetSID)
 	var change *roster.MemberChange
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		g, err := guardChange(ctx, tx, roster.ActRemove, actor.Account.ID, actor.User.ID, targetSID, nil)
 		if err != nil {
 			return err
 		}
 		change = &roster.MemberChange{Action: roster.AuditMemberRemoved, Account: g.account, Actor: g.actor.User, Target: g.target.User, Before: g.target.Roles}
-		if err := deleteMembership(ctx, tx, g.account.ID, &g.target, "Revoked because "+g.target.User.Name+", who sent it, was removed from the account"); err != nil {
+		if err := deleteMembership(ctx, tx, g.account.ID, &g.target, roster.ClosedInviterRemoved, &g.actor.User.ID); err != nil {
 			return err
 		}
-		return finishChange(ctx, tx, change, origin, render)
+		return finishChange(ctx, tx, change, origin)
 	})
 	if err != nil {
 		return nil, mapError(err)
@@ -165,18 +169,19 @@ func (db *DB) RemoveMember(ctx context.Context, actor *roster.Membership, target
 }
 
 // Leave removes the actor from the account. The Owner cannot leave.
-func (db *DB) Leave(ctx context.Context, actor *roster.Membership, origin roster.Origin) (*roster.MemberChange, error) {
+func (db *DB) Leave(ctx context.Context, actor *roster.Membership, origin roster.Origin) (_ *roster.MemberChange, err error) {
+	defer wrap(&err, "Leave(%s)", actor.Account.SID)
 	var change *roster.MemberChange
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		g, err := guardChange(ctx, tx, roster.ActLeave, actor.Account.ID, actor.User.ID, "", nil)
 		if err != nil {
 			return err
 		}
 		change = &roster.MemberChange{Action: roster.AuditMemberLeft, Account: g.account, Actor: g.actor.User, Target: g.actor.User, Before: g.actor.Roles}
-		if err := deleteMembership(ctx, tx, g.account.ID, &g.actor, "Revoked because "+g.actor.User.Name+", who sent it, left the account"); err != nil {
+		if err := deleteMembership(ctx, tx, g.account.ID, &g.actor, roster.ClosedInviterLeft, &g.actor.User.ID); err != nil {
 			return err
 		}
-		return finishChange(ctx, tx, change, origin, nil)
+		return finishChange(ctx, tx, change, origin)
 	})
 	if err != nil {
 		return nil, mapError(err)
@@ -184,7 +189,9 @@ func (db *DB) Leave(ctx context.Context, actor *roster.Membership, origin roster
 	return change, nil
 }
 
-func deleteMembership(ctx context.Context, tx pgx.Tx, accountID int64, m *roster.Membership, reason string) error {
+// deleteMembership removes m from the account and revokes the invitations m
+// sent that are still pending, giving reason and who acted.
+func deleteMembership(ctx context.Context, tx pgx.Tx, accountID int64, m *roster.Membership, reason roster.CloseReason, by *int64) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM memberships WHERE account_id = $1 AND user_id = $2`, accountID, m.User.ID); err != nil {
 		return err
 	}
@@ -192,8 +199,8 @@ func deleteMembership(ctx context.Context, tx pgx.Tx, accountID int64, m *roster
 		return err
 	}
 	rows, err := tx.Query(ctx, `
-		UPDATE invitations SET status = 'revoked', status_reason = $3, status_at = now()
-		WHERE account_id = $1 AND invited_by = $2 AND status = 'pending' RETURNING id`, accountID, m.User.ID, reason)
+		UPDATE invitations SET status = 'revoked', status_reason = $3, status_by = $4, status_at = now()
+		WHERE account_id = $1 AND invited_by = $2 AND status = 'pending' RETURNING id`, accountID, m.User.ID, string(reason), by)
 	if err != nil {
 		return err
 	}
@@ -211,9 +218,10 @@ func deleteMembership(ctx context.Context, tx pgx.Tx, accountID int64, m *roster
 
 // TransferOwnership makes the target the Owner; the old Owner becomes an
 // Administrator. Both are mailed. The caller re-checks the password first.
-func (db *DB) TransferOwnership(ctx context.Context, actor *roster.Membership, targetSID string, origin roster.Origin, render roster.MemberMailFunc) (*roster.MemberChange, error) {
+func (db *DB) TransferOwnership(ctx context.Context, actor *roster.Membership, targetSID string, origin roster.Origin) (_ *roster.MemberChange, err error) {
+	defer wrap(&err, "TransferOwnership(%s, %s)", actor.Account.SID, targetSID)
 	var change *roster.MemberChange
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		g, err := guardChange(ctx, tx, roster.ActTransfer, actor.Account.ID, actor.User.ID, targetSID, nil)
 		if err != nil {
 			return err
@@ -229,7 +237,7 @@ func (db *DB) TransferOwnership(ctx context.Context, actor *roster.Membership, t
 		}
 		change = &roster.MemberChange{Action: roster.AuditOwnershipTransfer, Account: g.account, Actor: g.actor.User, Target: g.target.User,
 			Before: g.target.Roles, After: roster.RoleSet{roster.Owner}}
-		return finishChange(ctx, tx, change, origin, render)
+		return finishChange(ctx, tx, change, origin)
 	})
 	if err != nil {
 		return nil, mapError(err)
@@ -237,24 +245,17 @@ func (db *DB) TransferOwnership(ctx context.Context, actor *roster.Membership, t
 	return change, nil
 }
 
-// finishChange writes the audit event and queues the mails of a change, in
-// its transaction.
-func finishChange(ctx context.Context, tx pgx.Tx, c *roster.MemberChange, origin roster.Origin, render roster.MemberMailFunc) error {
+// finishChange writes the audit event and queues the mails of a change
+// (roster.MemberChangeMails decides who is told), in its transaction.
+func finishChange(ctx context.Context, tx pgx.Tx, c *roster.MemberChange, origin roster.Origin) error {
 	e := auditEntry{
 		AccountID: c.Account.ID, ActorID: &c.Actor.ID, Action: c.Action, TargetID: &c.Target.ID,
 		TargetEmail: c.Target.Email, RolesBefore: c.Before, RolesAfter: c.After, Origin: origin,
 	}
-	if c.Action == roster.AuditOwnershipTransfer {
-		e.Detail = c.Actor.Email + " became an Administrator"
-	}
 	if err := writeAudit(ctx, tx, e); err != nil {
 		return err
 	}
-	if render == nil {
-		return nil
-	}
-	for _, m := range render(*c) {
-		m.AccountID = &c.Account.ID
+	for _, m := range roster.MemberChangeMails(*c) {
 		if _, err := enqueueMail(ctx, tx, m); err != nil {
 			return err
 		}

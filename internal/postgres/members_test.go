@@ -87,7 +87,7 @@ func (f *raceFixture) account(cast map[string]roster.RoleSet) *raceAccount {
 // request, before the race.
 func (a *raceAccount) member(name string) *roster.Membership {
 	a.f.t.Helper()
-	m, err := a.f.db.Membership(context.Background(), a.SID, a.f.users[name])
+	m, err := a.f.db.ActorMembership(context.Background(), a.SID, a.f.users[name])
 	if err != nil {
 		a.f.t.Fatalf("membership of %s: %v", name, err)
 	}
@@ -103,12 +103,6 @@ func (a *raceAccount) sid(name string) string {
 	return sid
 }
 
-// oneMail renders one mail to the target of every change, as the web layer
-// does for removal and role changes.
-func oneMail(c roster.MemberChange) []roster.Mail {
-	return []roster.Mail{{Kind: roster.MailRolesChanged, To: c.Target.Email, Subject: "change", Text: string(c.Action)}}
-}
-
 // raceOp is one operation of a race, prepared before the start.
 type raceOp struct {
 	name   string
@@ -120,7 +114,7 @@ type raceOp struct {
 func changeRoles(a *raceAccount, actor, target string, roles ...roster.Role) raceOp {
 	m, sid := a.member(actor), a.sid(target)
 	return raceOp{actor + " sets " + target + "'s roles", roster.AuditRolesChanged, 1, func(ctx context.Context) error {
-		_, err := a.f.db.ChangeRoles(ctx, m, sid, roster.NewRoleSet(roles...), true, roster.Origin{Via: "test"}, oneMail)
+		_, err := a.f.db.ChangeRoles(ctx, m, sid, roster.NewRoleSet(roles...), true, roster.Origin{Via: "test"})
 		return err
 	}}
 }
@@ -128,15 +122,15 @@ func changeRoles(a *raceAccount, actor, target string, roles ...roster.Role) rac
 func remove(a *raceAccount, actor, target string) raceOp {
 	m, sid := a.member(actor), a.sid(target)
 	return raceOp{actor + " removes " + target, roster.AuditMemberRemoved, 1, func(ctx context.Context) error {
-		_, err := a.f.db.RemoveMember(ctx, m, sid, roster.Origin{Via: "test"}, oneMail)
+		_, err := a.f.db.RemoveMember(ctx, m, sid, roster.Origin{Via: "test"})
 		return err
 	}}
 }
 
 func transfer(a *raceAccount, actor, target string) raceOp {
 	m, sid := a.member(actor), a.sid(target)
-	return raceOp{actor + " transfers to " + target, roster.AuditOwnershipTransfer, 1, func(ctx context.Context) error {
-		_, err := a.f.db.TransferOwnership(ctx, m, sid, roster.Origin{Via: "test"}, oneMail)
+	return raceOp{actor + " transfers to " + target, roster.AuditOwnershipTransfer, 2, func(ctx context.Context) error {
+		_, err := a.f.db.TransferOwnership(ctx, m, sid, roster.Origin{Via: "test"})
 		return err
 	}}
 }
@@ -297,16 +291,16 @@ func TestMembershipChangeUsesFreshRoles(t *testing.T) {
 	a := f.account(map[string]roster.RoleSet{"olive": {roster.Owner}, "adam": {roster.Administrator}, "dev": {roster.Developer}})
 	ctx := context.Background()
 	stale := a.member("adam")
-	if _, err := f.db.ChangeRoles(ctx, a.member("olive"), a.sid("adam"), roster.RoleSet{roster.Support}, true, roster.Origin{}, nil); err != nil {
+	if _, err := f.db.ChangeRoles(ctx, a.member("olive"), a.sid("adam"), roster.RoleSet{roster.Support}, true, roster.Origin{}); err != nil {
 		t.Fatal(err)
 	}
 	for name, op := range map[string]func() error{
 		"remove": func() error {
-			_, err := f.db.RemoveMember(ctx, stale, a.sid("dev"), roster.Origin{}, nil)
+			_, err := f.db.RemoveMember(ctx, stale, a.sid("dev"), roster.Origin{})
 			return err
 		},
 		"change roles": func() error {
-			_, err := f.db.ChangeRoles(ctx, stale, a.sid("dev"), roster.RoleSet{roster.Administrator}, true, roster.Origin{}, nil)
+			_, err := f.db.ChangeRoles(ctx, stale, a.sid("dev"), roster.RoleSet{roster.Administrator}, true, roster.Origin{})
 			return err
 		},
 	} {
@@ -316,10 +310,10 @@ func TestMembershipChangeUsesFreshRoles(t *testing.T) {
 	}
 	// Lowering an Administrator without the confirmation is refused by the
 	// store too, whatever the caller.
-	if _, err := f.db.ChangeRoles(ctx, a.member("olive"), a.sid("dev"), roster.RoleSet{roster.Administrator}, false, roster.Origin{}, nil); err != nil {
+	if _, err := f.db.ChangeRoles(ctx, a.member("olive"), a.sid("dev"), roster.RoleSet{roster.Administrator}, false, roster.Origin{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.ChangeRoles(ctx, a.member("olive"), a.sid("dev"), roster.RoleSet{roster.Developer}, false, roster.Origin{}, nil); roster.ErrorCode(err) != roster.ECONFLICT {
+	if _, err := f.db.ChangeRoles(ctx, a.member("olive"), a.sid("dev"), roster.RoleSet{roster.Developer}, false, roster.Origin{}); roster.ErrorCode(err) != roster.ECONFLICT {
 		t.Fatalf("downgrade without confirmation: %v, want conflict", err)
 	}
 	var roles []string

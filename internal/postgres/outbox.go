@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -12,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"roster/internal/mail"
 	"roster/internal/roster"
 )
 
@@ -25,9 +25,9 @@ import (
 // Each attempt claims the row for a lease and bumps attempts; the outcome is
 // recorded only while the row is still claimed by that attempt (still
 // queued or retrying, still leased, same attempts), so a sender whose lease
-// ran out never overwrites the result of the one that took over. Bodies,
-// which may carry link tokens, are cleared once a mail is sent, failed for
-// good or cancelled.
+// ran out never overwrites the result of the one that took over. A row holds
+// data (roster.MailData as JSON), not rendered mail; its link token is erased
+// once the mail is sent, has failed for good or is cancelled.
 
 // outboxChannel is the NOTIFY channel that wakes senders.
 const outboxChannel = "roster_outbox"
@@ -35,39 +35,39 @@ const outboxChannel = "roster_outbox"
 // maxMailError bounds the error text kept on a row.
 const maxMailError = 1000
 
+// eraseSecret is the SQL that removes a mail's only secret, the link token,
+// from its payload once the mail no longer needs it.
+const eraseSecret = `payload = payload - 'token'`
+
 // enqueueMail queues m in tx and wakes the senders when tx commits. A
 // rolled-back tx leaves neither the row nor the notification behind.
-func enqueueMail(ctx context.Context, tx pgx.Tx, m roster.Mail) (int64, error) {
-	if strings.TrimSpace(m.To) == "" || m.Kind == "" || m.Subject == "" || m.Text == "" {
-		return 0, fmt.Errorf("enqueueMail: a mail needs a kind, a recipient, a subject and a text part (kind %q)", m.Kind)
+func enqueueMail(ctx context.Context, tx pgx.Tx, m roster.Mail) (id int64, err error) {
+	if strings.TrimSpace(m.To) == "" || m.Kind == "" {
+		return 0, fmt.Errorf("enqueueMail: a mail needs a kind and a recipient (kind %q)", m.Kind)
 	}
-	var html *string
-	if m.HTML != "" {
-		html = &m.HTML
-	}
-	var id int64
-	err := tx.QueryRow(ctx, `
-		INSERT INTO email_outbox (kind, account_id, invitation_id, to_addr, subject, body_text, body_html)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		RETURNING id`,
-		string(m.Kind), m.AccountID, m.InvitationID, m.To, m.Subject, m.Text, html).Scan(&id)
+	payload, err := json.Marshal(m.Data)
 	if err != nil {
-		return 0, fmt.Errorf("queueing %s mail: %w", m.Kind, err)
-	}
-	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, outboxChannel); err != nil {
 		return 0, err
 	}
-	return id, nil
+	if err := tx.QueryRow(ctx, `
+		INSERT INTO email_outbox (kind, account_id, invitation_id, to_addr, payload)
+		VALUES ($1, $2, $3, $4, $5)
+		RETURNING id`,
+		string(m.Kind), m.AccountID, m.InvitationID, m.To, payload).Scan(&id); err != nil {
+		return 0, fmt.Errorf("queueing %s mail: %w", m.Kind, err)
+	}
+	_, err = tx.Exec(ctx, `SELECT pg_notify($1, '')`, outboxChannel)
+	return id, err
 }
 
-// cancelInvitationMail cancels the unsent mail of an invitation and clears
-// its bodies, so that a link that was replaced (resend) or withdrawn
-// (revoke) is never delivered. A mail being sent at this instant may still
-// go out; its outcome is then not recorded.
+// cancelInvitationMail cancels the unsent mail of an invitation and erases
+// its token, so that a link that was replaced (resend) or withdrawn (revoke)
+// is never delivered. A mail being sent at this instant may still go out;
+// its outcome is then not recorded.
 func cancelInvitationMail(ctx context.Context, tx pgx.Tx, invitationID int64) error {
 	_, err := tx.Exec(ctx, `
 		UPDATE email_outbox
-		SET status = 'cancelled', body_text = NULL, body_html = NULL, locked_until = NULL
+		SET status = 'cancelled', `+eraseSecret+`, locked_until = NULL
 		WHERE invitation_id = $1 AND status IN ('queued', 'retrying')`,
 		invitationID)
 	return err
@@ -76,9 +76,9 @@ func cancelInvitationMail(ctx context.Context, tx pgx.Tx, invitationID int64) er
 // EnqueueMail queues mails on their own, in one transaction: all or none.
 // Mail caused by a change in the store is queued by that change's own
 // transaction instead.
-func (db *DB) EnqueueMail(ctx context.Context, mails ...roster.Mail) ([]int64, error) {
-	ids := make([]int64, 0, len(mails))
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+func (db *DB) EnqueueMail(ctx context.Context, mails ...roster.Mail) (ids []int64, err error) {
+	defer wrap(&err, "EnqueueMail")
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		for _, m := range mails {
 			id, err := enqueueMail(ctx, tx, m)
 			if err != nil {
@@ -98,7 +98,8 @@ func (db *DB) EnqueueMail(ctx context.Context, mails ...roster.Mail) ([]int64, e
 // leases them until now+lease and counts the attempt, in one statement.
 // SKIP LOCKED lets several senders claim side by side without waiting for
 // or taking each other's rows. Mails come oldest due first.
-func (db *DB) ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]mail.OutboxMail, error) {
+func (db *DB) ClaimMail(ctx context.Context, limit int, lease time.Duration) (_ []roster.QueuedMail, err error) {
+	defer wrap(&err, "ClaimMail")
 	rows, err := db.Pool.Query(ctx, `
 		UPDATE email_outbox o
 		SET locked_until = now() + $2 * interval '1 millisecond', attempts = o.attempts + 1
@@ -111,26 +112,30 @@ func (db *DB) ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]
 			FOR UPDATE SKIP LOCKED
 		) due
 		WHERE o.id = due.id
-		RETURNING o.id, o.attempts, o.next_attempt_at, o.kind, o.account_id, o.invitation_id,
-		          o.to_addr, o.subject, coalesce(o.body_text, ''), coalesce(o.body_html, '')`,
+		RETURNING o.id, o.attempts, o.message_id::text, o.next_attempt_at, o.kind, o.account_id,
+		          o.invitation_id, o.to_addr, o.payload`,
 		limit, lease.Milliseconds())
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	type claimed struct {
-		mail.OutboxMail
+		roster.QueuedMail
 		due time.Time
 	}
 	var got []claimed
 	for rows.Next() {
 		var c claimed
 		var kind string
-		if err := rows.Scan(&c.ID, &c.Attempt, &c.due, &kind, &c.AccountID, &c.InvitationID,
-			&c.To, &c.Subject, &c.Text, &c.HTML); err != nil {
+		var payload []byte
+		if err := rows.Scan(&c.ID, &c.Attempt, &c.MessageID, &c.due, &kind, &c.AccountID, &c.InvitationID,
+			&c.To, &payload); err != nil {
 			return nil, err
 		}
 		c.Kind = roster.MailKind(kind)
+		// A payload this version cannot read is composed from what could be
+		// read; the composer treats every field as optional.
+		_ = json.Unmarshal(payload, &c.Data)
 		got = append(got, c)
 	}
 	if err := rows.Err(); err != nil {
@@ -143,27 +148,28 @@ func (db *DB) ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]
 		}
 		return got[i].ID < got[j].ID
 	})
-	out := make([]mail.OutboxMail, len(got))
+	out := make([]roster.QueuedMail, len(got))
 	for i, c := range got {
-		out[i] = c.OutboxMail
+		out[i] = c.QueuedMail
 	}
 	return out, nil
 }
 
-// MarkMailSent records that attempt delivered the mail and clears its bodies.
-// It returns mail.ErrNotClaimed if the row is no longer that attempt's.
-func (db *DB) MarkMailSent(ctx context.Context, id int64, attempt int) error {
+// MarkMailSent records that attempt delivered the mail and erases its token.
+// It returns roster.ErrNotClaimed if the row is no longer that attempt's.
+func (db *DB) MarkMailSent(ctx context.Context, id int64, attempt int) (err error) {
+	defer wrap(&err, "MarkMailSent(%d)", id)
 	return db.markMail(ctx, `
 		UPDATE email_outbox
-		SET status = 'sent', sent_at = now(), body_text = NULL, body_html = NULL,
-		    locked_until = NULL, last_error = ''
+		SET status = 'sent', sent_at = now(), `+eraseSecret+`, locked_until = NULL, last_error = ''
 		WHERE id = $1 AND attempts = $2 AND status IN ('queued', 'retrying') AND locked_until IS NOT NULL`,
 		id, attempt)
 }
 
 // MarkMailRetry schedules another attempt after delay, keeping errMsg to
-// show why. It returns mail.ErrNotClaimed if the row is no longer attempt's.
-func (db *DB) MarkMailRetry(ctx context.Context, id int64, attempt int, delay time.Duration, errMsg string) error {
+// show why. It returns roster.ErrNotClaimed if the row is no longer attempt's.
+func (db *DB) MarkMailRetry(ctx context.Context, id int64, attempt int, delay time.Duration, errMsg string) (err error) {
+	defer wrap(&err, "MarkMailRetry(%d)", id)
 	return db.markMail(ctx, `
 		UPDATE email_outbox
 		SET status = 'retrying', next_attempt_at = now() + $3 * interval '1 millisecond',
@@ -172,21 +178,22 @@ func (db *DB) MarkMailRetry(ctx context.Context, id int64, attempt int, delay ti
 		id, attempt, delay.Milliseconds(), truncateError(errMsg))
 }
 
-// MarkMailFailed gives up on the mail, keeping errMsg and clearing its
-// bodies. It returns mail.ErrNotClaimed if the row is no longer attempt's.
-func (db *DB) MarkMailFailed(ctx context.Context, id int64, attempt int, errMsg string) error {
+// MarkMailFailed gives up on the mail, keeping errMsg and erasing its
+// token. It returns roster.ErrNotClaimed if the row is no longer attempt's.
+func (db *DB) MarkMailFailed(ctx context.Context, id int64, attempt int, errMsg string) (err error) {
+	defer wrap(&err, "MarkMailFailed(%d)", id)
 	return db.markMail(ctx, `
 		UPDATE email_outbox
-		SET status = 'failed', body_text = NULL, body_html = NULL,
-		    locked_until = NULL, last_error = $3
+		SET status = 'failed', `+eraseSecret+`, locked_until = NULL, last_error = $3
 		WHERE id = $1 AND attempts = $2 AND status IN ('queued', 'retrying') AND locked_until IS NOT NULL`,
 		id, attempt, truncateError(errMsg))
 }
 
 // ReleaseMail gives back a mail that attempt claimed but did not try (the
 // sender is shutting down): due at once, the attempt not counted. It returns
-// mail.ErrNotClaimed if the row is no longer attempt's.
-func (db *DB) ReleaseMail(ctx context.Context, id int64, attempt int) error {
+// roster.ErrNotClaimed if the row is no longer attempt's.
+func (db *DB) ReleaseMail(ctx context.Context, id int64, attempt int) (err error) {
+	defer wrap(&err, "ReleaseMail(%d)", id)
 	return db.markMail(ctx, `
 		UPDATE email_outbox
 		SET attempts = attempts - 1, locked_until = NULL
@@ -200,7 +207,7 @@ func (db *DB) markMail(ctx context.Context, sql string, args ...any) error {
 		return err
 	}
 	if tag.RowsAffected() == 0 {
-		return mail.ErrNotClaimed
+		return roster.ErrNotClaimed
 	}
 	return nil
 }
@@ -210,6 +217,7 @@ func (db *DB) markMail(ctx context.Context, sql string, args ...any) error {
 // claimed mail as due when its lease runs out. ok is false when no mail
 // waits.
 func (db *DB) UntilNextMail(ctx context.Context) (wait time.Duration, ok bool, err error) {
+	defer wrap(&err, "UntilNextMail")
 	var ms *float64
 	err = db.Pool.QueryRow(ctx, `
 		SELECT extract(epoch FROM min(greatest(next_attempt_at, coalesce(locked_until, next_attempt_at))) - now()) * 1000

@@ -4,20 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"roster/internal/mail"
 	"roster/internal/pgtest"
 	"roster/internal/postgres"
 	"roster/internal/roster"
 )
 
-func outboxMail(to, subject string) roster.Mail {
-	return roster.Mail{Kind: roster.MailInvitation, To: to, Subject: subject, Text: "text " + subject, HTML: "<p>" + subject + "</p>"}
+// outboxMail is an invitation mail to the account named tag, with a token.
+func outboxMail(to, tag string) roster.Mail {
+	expires := time.Date(2026, 12, 3, 9, 30, 0, 0, time.UTC)
+	return roster.Mail{Kind: roster.MailInvitation, To: to, Data: roster.MailData{
+		AccountName: tag, ActorName: "Ada", Roles: []string{"support"}, Token: "tok-" + tag, ExpiresAt: &expires}}
 }
 
 func mustEnqueueMail(t *testing.T, db *postgres.DB, mails ...roster.Mail) []int64 {
@@ -56,7 +59,7 @@ type outboxRow struct {
 	status         string
 	attempts       int
 	locked         bool
-	bodies         bool
+	secret         bool // the payload still holds the link token
 	lastError      string
 	untilNextDueMS float64
 }
@@ -65,10 +68,10 @@ func mustReadOutboxRow(t *testing.T, db *postgres.DB, id int64) outboxRow {
 	t.Helper()
 	var r outboxRow
 	err := db.Pool.QueryRow(context.Background(), `
-		SELECT status, attempts, locked_until IS NOT NULL, body_text IS NOT NULL OR body_html IS NOT NULL,
+		SELECT status, attempts, locked_until IS NOT NULL, payload ? 'token',
 		       last_error, extract(epoch FROM next_attempt_at - now()) * 1000
 		FROM email_outbox WHERE id = $1`, id).
-		Scan(&r.status, &r.attempts, &r.locked, &r.bodies, &r.lastError, &r.untilNextDueMS)
+		Scan(&r.status, &r.attempts, &r.locked, &r.secret, &r.lastError, &r.untilNextDueMS)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,15 +96,16 @@ func TestEnqueueMailNotifiesOnCommit(t *testing.T) {
 	if !outboxNotified(conn, 10*time.Second) {
 		t.Fatal("no notification after a mail was queued")
 	}
-	var kind, to, subject, text, html, status string
+	var kind, to, status string
+	var data roster.MailData
 	err := db.Pool.QueryRow(context.Background(), `
-		SELECT kind, to_addr, subject, body_text, body_html, status FROM email_outbox WHERE id = $1`, ids[0]).
-		Scan(&kind, &to, &subject, &text, &html, &status)
+		SELECT kind, to_addr, payload, status FROM email_outbox WHERE id = $1`, ids[0]).
+		Scan(&kind, &to, &data, &status)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kind != string(m.Kind) || to != m.To || subject != m.Subject || text != m.Text || html != m.HTML || status != "queued" {
-		t.Errorf("stored %q %q %q %q %q %q", kind, to, subject, text, html, status)
+	if kind != string(m.Kind) || to != m.To || !reflect.DeepEqual(data, m.Data) || status != "queued" {
+		t.Errorf("stored %q %q %+v %q; want the mail's data", kind, to, data, status)
 	}
 }
 
@@ -138,8 +142,12 @@ func TestClaimMail(t *testing.T) {
 		t.Fatalf("first claim = %+v, want the two oldest", first)
 	}
 	m := first[0]
-	if m.Attempt != 1 || m.To != "a@example.com" || m.Subject != "1" || m.Text != "text 1" || m.HTML != "<p>1</p>" || m.Kind != roster.MailInvitation {
+	if m.Attempt != 1 || m.To != "a@example.com" || m.Data.AccountName != "1" || m.Data.Token != "tok-1" ||
+		m.Data.ExpiresAt == nil || m.Kind != roster.MailInvitation || m.MessageID == "" {
 		t.Errorf("claimed %+v", m)
+	}
+	if first[1].MessageID == m.MessageID {
+		t.Error("two mails share a Message-ID")
 	}
 	second, err := db.ClaimMail(ctx, 10, time.Minute)
 	if err != nil || len(second) != 1 || second[0].ID != ids[2] {
@@ -161,19 +169,19 @@ func TestClaimMail(t *testing.T) {
 	if err != nil || len(again) != 1 || again[0].ID != ids[0] || again[0].Attempt != 2 {
 		t.Fatalf("claim after the lease ran out = %+v, %v", again, err)
 	}
-	if err := db.MarkMailSent(ctx, ids[0], 1); !errors.Is(err, mail.ErrNotClaimed) {
+	if err := db.MarkMailSent(ctx, ids[0], 1); !errors.Is(err, roster.ErrNotClaimed) {
 		t.Fatalf("stale attempt marked the mail sent: %v", err)
 	}
-	if err := db.MarkMailFailed(ctx, ids[0], 1, "stale"); !errors.Is(err, mail.ErrNotClaimed) {
+	if err := db.MarkMailFailed(ctx, ids[0], 1, "stale"); !errors.Is(err, roster.ErrNotClaimed) {
 		t.Fatalf("stale attempt marked the mail failed: %v", err)
 	}
 	if err := db.MarkMailSent(ctx, ids[0], 2); err != nil {
 		t.Fatal(err)
 	}
-	if r := mustReadOutboxRow(t, db, ids[0]); r.status != "sent" || r.bodies || r.locked {
+	if r := mustReadOutboxRow(t, db, ids[0]); r.status != "sent" || r.secret || r.locked {
 		t.Errorf("sent row = %+v", r)
 	}
-	if err := db.MarkMailRetry(ctx, ids[0], 2, 0, "late"); !errors.Is(err, mail.ErrNotClaimed) {
+	if err := db.MarkMailRetry(ctx, ids[0], 2, 0, "late"); !errors.Is(err, roster.ErrNotClaimed) {
 		t.Fatalf("a sent mail was scheduled for retry: %v", err)
 	}
 }
@@ -191,7 +199,7 @@ func TestMarkMailRetryAndFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := mustReadOutboxRow(t, db, ids[0])
-	if r.status != "retrying" || r.locked || !r.bodies || r.lastError != "451 try later" || r.untilNextDueMS < 59*60*1000 {
+	if r.status != "retrying" || r.locked || !r.secret || r.lastError != "451 try later" || r.untilNextDueMS < 59*60*1000 {
 		t.Errorf("retrying row = %+v", r)
 	}
 	if got, _ := db.ClaimMail(ctx, 10, time.Minute); len(got) != 0 {
@@ -206,7 +214,7 @@ func TestMarkMailRetryAndFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = mustReadOutboxRow(t, db, ids[1])
-	if r.status != "failed" || r.bodies || r.locked || len(r.lastError) > 1100 {
+	if r.status != "failed" || r.secret || r.locked || len(r.lastError) > 1100 {
 		t.Errorf("failed row = %+v (error of %d bytes)", r, len(r.lastError))
 	}
 }
@@ -251,7 +259,7 @@ func TestUntilNextMail(t *testing.T) {
 	if d, ok, _ := db.UntilNextMail(ctx); !ok || d < 9*time.Minute || d > 10*time.Minute {
 		t.Fatalf("retrying mail due in %v (ok %v), want about 10m", d, ok)
 	}
-	if err := db.MarkMailFailed(ctx, ids[0], 1, "x"); !errors.Is(err, mail.ErrNotClaimed) {
+	if err := db.MarkMailFailed(ctx, ids[0], 1, "x"); !errors.Is(err, roster.ErrNotClaimed) {
 		t.Fatalf("MarkMailFailed on an unclaimed row: %v", err)
 	}
 }

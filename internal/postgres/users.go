@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,11 +32,12 @@ const ResetPasswordTTL = time.Hour
 
 // CreateUserWithAccount signs a person up: the user, an account named
 // accountName of which they are the Owner and, unless the email is already
-// verified, a verification link mailed through verifyMail.
-func (db *DB) CreateUserWithAccount(ctx context.Context, nu roster.NewUser, accountName string, verifyMail roster.TokenMailFunc) (*roster.User, *roster.Account, error) {
+// verified, a mailed verification link.
+func (db *DB) CreateUserWithAccount(ctx context.Context, nu roster.NewUser, accountName string) (_ *roster.User, _ *roster.Account, err error) {
+	defer wrap(&err, "CreateUserWithAccount")
 	var u roster.User
 	var a *roster.Account
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		if err := createUser(ctx, tx, nu, &u); err != nil {
 			return err
 		}
@@ -43,8 +45,8 @@ func (db *DB) CreateUserWithAccount(ctx context.Context, nu roster.NewUser, acco
 		if a, err = createAccount(ctx, tx, u.ID, accountName); err != nil {
 			return err
 		}
-		if !u.Verified() && verifyMail != nil {
-			return issueUserToken(ctx, tx, &u, "verify_email", VerifyEmailTTL, verifyMail)
+		if !u.Verified() {
+			return issueUserToken(ctx, tx, &u, roster.MailVerifyEmail, VerifyEmailTTL)
 		}
 		return nil
 	})
@@ -55,43 +57,30 @@ func (db *DB) CreateUserWithAccount(ctx context.Context, nu roster.NewUser, acco
 }
 
 func createUser(ctx context.Context, tx pgx.Tx, nu roster.NewUser, u *roster.User) error {
-	var verified *time.Time
-	if nu.Verified {
-		now := time.Now()
-		verified = &now
-	}
 	return mapError(scanUser(tx.QueryRow(ctx, `
 		INSERT INTO users AS u (sid, email, name, password_hash, email_verified_at)
-		VALUES ($1, $2, $3, $4, $5)
+		VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END)
 		RETURNING `+userColumns,
-		newSID(roster.PrefixUser), nu.Email, nu.Name, nu.PasswordHash, verified), u))
+		newSID(roster.PrefixUser), nu.Email, nu.Name, nu.PasswordHash, nu.Verified), u))
 }
 
 // UserByEmail returns the user with that email (case-insensitive) and their
 // password hash, or ENOTFOUND.
-func (db *DB) UserByEmail(ctx context.Context, email string) (*roster.User, string, error) {
+func (db *DB) UserByEmail(ctx context.Context, email string) (_ *roster.User, _ string, err error) {
+	defer wrap(&err, "UserByEmail")
 	var u roster.User
 	var hash string
-	err := scanUser(db.Pool.QueryRow(ctx, `SELECT `+userColumns+`, u.password_hash FROM users u WHERE u.email = $1`, email), &u, &hash)
+	err = scanUser(db.Pool.QueryRow(ctx, `SELECT `+userColumns+`, u.password_hash FROM users u WHERE u.email = $1`, email), &u, &hash)
 	if err != nil {
 		return nil, "", mapError(err)
 	}
 	return &u, hash, nil
 }
 
-// UserByID returns the user or ENOTFOUND.
-func (db *DB) UserByID(ctx context.Context, id int64) (*roster.User, error) {
-	var u roster.User
-	if err := scanUser(db.Pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, id), &u); err != nil {
-		return nil, mapError(err)
-	}
-	return &u, nil
-}
-
 // PasswordHash returns the stored hash of a user's password.
-func (db *DB) PasswordHash(ctx context.Context, userID int64) (string, error) {
-	var hash string
-	err := db.Pool.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1`, userID).Scan(&hash)
+func (db *DB) PasswordHash(ctx context.Context, userID int64) (hash string, err error) {
+	defer wrap(&err, "PasswordHash")
+	err = db.Pool.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1`, userID).Scan(&hash)
 	return hash, mapError(err)
 }
 
@@ -109,42 +98,53 @@ func hashToken(token string) []byte {
 	return h[:]
 }
 
-// issueUserToken stores a new single-use token for u and queues its mail.
-func issueUserToken(ctx context.Context, tx pgx.Tx, u *roster.User, purpose string, ttl time.Duration, render roster.TokenMailFunc) error {
+// issueUserToken stores a new single-use token for u and queues the mail
+// of that kind (MailVerifyEmail or MailPasswordReset) that carries it, with
+// the expiry as stored.
+func issueUserToken(ctx context.Context, tx pgx.Tx, u *roster.User, kind roster.MailKind, ttl time.Duration) error {
 	token, hash := newToken()
-	if _, err := tx.Exec(ctx, `
+	var expires time.Time
+	if err := tx.QueryRow(ctx, `
 		INSERT INTO user_tokens (token_hash, user_id, purpose, email, expires_at)
-		VALUES ($1, $2, $3, $4, now() + $5::interval)`,
-		hash, u.ID, purpose, u.Email, ttl); err != nil {
+		VALUES ($1, $2, $3, $4, now() + $5::interval)
+		RETURNING expires_at`,
+		hash, u.ID, tokenPurpose[kind], u.Email, ttl).Scan(&expires); err != nil {
 		return err
 	}
-	_, err := enqueueMail(ctx, tx, render(u, token))
+	_, err := enqueueMail(ctx, tx, roster.UserTokenMail(kind, u, token, expires))
 	return err
 }
 
+// tokenPurpose is user_tokens.purpose for each mail that carries a token.
+var tokenPurpose = map[roster.MailKind]string{
+	roster.MailVerifyEmail:   "verify_email",
+	roster.MailPasswordReset: "reset_password",
+}
+
 // ResendVerification mails a new verification link to an unverified user.
-func (db *DB) ResendVerification(ctx context.Context, userID int64, render roster.TokenMailFunc) error {
+func (db *DB) ResendVerification(ctx context.Context, userID int64) (err error) {
+	defer wrap(&err, "ResendVerification")
 	return db.inTx(ctx, func(tx pgx.Tx) error {
 		var u roster.User
 		if err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 FOR UPDATE`, userID), &u); err != nil {
 			return mapError(err)
 		}
 		if u.Verified() {
-			return roster.Errorf(roster.ECONFLICT, "Your email address is already verified.")
+			return roster.Refuse(roster.ECONFLICT, roster.ReasonAlreadyVerified)
 		}
-		if err := takeRate(ctx, tx, fmt.Sprintf("verify:user:%d", u.ID), maxMailsPerHour,
-			"We've already sent %d verification emails in the last hour. Check your spam folder, or try again later.", maxMailsPerHour); err != nil {
+		if err := takeRate(ctx, tx, fmt.Sprintf("verify:user:%d", u.ID), maxMailsPerHour, roster.ReasonVerifyLimit); err != nil {
 			return err
 		}
-		return issueUserToken(ctx, tx, &u, "verify_email", VerifyEmailTTL, render)
+		return issueUserToken(ctx, tx, &u, roster.MailVerifyEmail, VerifyEmailTTL)
 	})
 }
 
 // VerifyEmail consumes a verification token and marks the address verified.
 // A token whose email no longer matches the user's does nothing.
-func (db *DB) VerifyEmail(ctx context.Context, token string) (*roster.User, error) {
+func (db *DB) VerifyEmail(ctx context.Context, token string) (_ *roster.User, err error) {
+	defer wrap(&err, "VerifyEmail")
 	var u roster.User
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		userID, err := consumeUserToken(ctx, tx, token, "verify_email")
 		if err != nil {
 			return err
@@ -168,38 +168,40 @@ func consumeUserToken(ctx context.Context, tx pgx.Tx, token, purpose string) (in
 		WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL
 		  AND t.expires_at > now() AND u.id = t.user_id AND u.email = t.email
 		RETURNING t.user_id`, hashToken(token), purpose).Scan(&userID)
-	if err == pgx.ErrNoRows {
-		return 0, roster.Errorf(roster.EGONE, "This link has expired or was already used. Ask for a new one.")
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, roster.Refuse(roster.EGONE, roster.ReasonLinkUsed)
 	}
 	return userID, err
 }
 
 // RequestPasswordReset mails a reset link if a user has that email, and does
 // nothing otherwise; the caller answers the same either way.
-func (db *DB) RequestPasswordReset(ctx context.Context, email string, render roster.TokenMailFunc) error {
+func (db *DB) RequestPasswordReset(ctx context.Context, email string) (err error) {
+	defer wrap(&err, "RequestPasswordReset")
 	return db.inTx(ctx, func(tx pgx.Tx) error {
 		var u roster.User
 		err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = $1`, email), &u)
-		if err == pgx.ErrNoRows {
+		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		} else if err != nil {
 			return err
 		}
 		// Past the limit, quietly send nothing: the answer must not differ.
-		if err := takeRate(ctx, tx, fmt.Sprintf("reset:user:%d", u.ID), maxMailsPerHour, "too many"); roster.ErrorCode(err) == roster.ETOOMANY {
+		if err := takeRate(ctx, tx, fmt.Sprintf("reset:user:%d", u.ID), maxMailsPerHour, roster.ReasonVerifyLimit); roster.ErrorCode(err) == roster.ETOOMANY {
 			return nil
 		} else if err != nil {
 			return err
 		}
-		return issueUserToken(ctx, tx, &u, "reset_password", ResetPasswordTTL, render)
+		return issueUserToken(ctx, tx, &u, roster.MailPasswordReset, ResetPasswordTTL)
 	})
 }
 
 // CheckPasswordResetToken reports whether a reset token is still usable,
 // without consuming it (the form is a GET; the reset is a POST).
-func (db *DB) CheckPasswordResetToken(ctx context.Context, token string) error {
+func (db *DB) CheckPasswordResetToken(ctx context.Context, token string) (err error) {
+	defer wrap(&err, "CheckPasswordResetToken")
 	var ok bool
-	err := db.Pool.QueryRow(ctx, `
+	err = db.Pool.QueryRow(ctx, `
 		SELECT EXISTS (SELECT 1 FROM user_tokens t JOIN users u ON u.id = t.user_id AND u.email = t.email
 		WHERE t.token_hash = $1 AND t.purpose = 'reset_password' AND t.used_at IS NULL AND t.expires_at > now())`,
 		hashToken(token)).Scan(&ok)
@@ -207,16 +209,17 @@ func (db *DB) CheckPasswordResetToken(ctx context.Context, token string) error {
 		return err
 	}
 	if !ok {
-		return roster.Errorf(roster.EGONE, "This password reset link has expired or was already used. Ask for a new one.")
+		return roster.Refuse(roster.EGONE, roster.ReasonLinkUsed)
 	}
 	return nil
 }
 
 // ResetPassword consumes a reset token, sets the new password hash, marks the
 // email verified (the link proves it) and signs out every session.
-func (db *DB) ResetPassword(ctx context.Context, token, passwordHash string) (*roster.User, error) {
+func (db *DB) ResetPassword(ctx context.Context, token, passwordHash string) (_ *roster.User, err error) {
+	defer wrap(&err, "ResetPassword")
 	var u roster.User
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		userID, err := consumeUserToken(ctx, tx, token, "reset_password")
 		if err != nil {
 			return err

@@ -71,29 +71,6 @@ type AuditEvent struct {
 	CreatedAt   time.Time
 }
 
-// InvitationMailFunc renders the invitation mail for a freshly issued token.
-// The store calls it inside the transaction that issues the token.
-type InvitationMailFunc func(inv *Invitation, token string) Mail
-
-// MemberFilter narrows the Manage users lists.
-type MemberFilter struct {
-	// Query matches a part of a name or email; at least MinSearchLen
-	// characters, or it is ignored.
-	Query string
-	// Role keeps only people holding this role ("" for all).
-	Role Role
-}
-
-// MinSearchLen is the shortest search term: shorter ones match too much to
-// be useful and cannot use the trigram index.
-const MinSearchLen = 3
-
-// MemberPage is one page of an account's members.
-type MemberPage struct {
-	Members []Membership
-	Next    string // cursor of the following page, "" on the last
-}
-
 // AuditFilter narrows the audit log.
 type AuditFilter struct {
 	Person string // a part of the actor's or target's email
@@ -105,17 +82,3 @@ type AuditPage struct {
 	Events []AuditEvent
 	Next   string
 }
-
-// MemberChange describes a change to a membership, for the mails it causes.
-type MemberChange struct {
-	Action  AuditAction
-	Account Account
-	Actor   User
-	Target  User
-	Before  RoleSet
-	After   RoleSet
-}
-
-// MemberMailFunc renders the mails a membership change causes. The store
-// calls it inside the transaction of the change.
-type MemberMailFunc func(c MemberChange) []Mail

@@ -18,16 +18,64 @@ const (
 	EINTERNAL     = "internal"     // anything unexpected; never shown in detail
 )
 
-// Error is a domain error: a code and a message written for the person who
-// will read it. Anything that is not an *Error is treated as EINTERNAL.
+// Error is a domain error: a code and either a message written for the
+// person who will read it, or a Reason (with Params) that the web layer puts
+// into words. The store returns reasons: it knows what went wrong, not how to
+// say it on a page. Anything that is not an *Error is treated as EINTERNAL.
 type Error struct {
 	Code    string
 	Message string
 	// Field names the form field the message belongs to, when there is one.
 	Field string
+	// Reason says which refusal this is, when the store refused.
+	Reason Reason
+	// Params are the facts a reason's words need (an email, a limit).
+	Params map[string]string
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("roster %s: %s", e.Code, e.Message) }
+// Reason names a refusal precisely enough for the web layer to say it.
+type Reason string
+
+// The store's refusals.
+const (
+	ReasonEmailTaken            Reason = "email_taken"             // a login with this email exists
+	ReasonAlreadyMember         Reason = "already_member"          // the invited email is a member
+	ReasonAlreadyInvited        Reason = "already_invited"         // a pending invitation exists
+	ReasonBadRoleSet            Reason = "bad_role_set"            // the role-set rule
+	ReasonOneOwner              Reason = "one_owner"               // the one-Owner rule
+	ReasonNoLongerMember        Reason = "no_longer_member"        // the target left meanwhile
+	ReasonNeedsConfirm          Reason = "needs_confirm"           // lowering an Administrator
+	ReasonInvitationClosed      Reason = "invitation_closed"       // params: status
+	ReasonWrongLogin            Reason = "wrong_login"             // params: invited, signed_in
+	ReasonUnverified            Reason = "unverified"              // verify before accepting
+	ReasonAlreadyVerified       Reason = "already_verified"        //
+	ReasonLinkUsed              Reason = "link_used"               // a user token expired or used
+	ReasonResendLimitInvitation Reason = "resend_limit_invitation" // params: limit
+	ReasonResendLimitAccount    Reason = "resend_limit_account"    // params: limit
+	ReasonVerifyLimit           Reason = "verify_limit"            // params: limit
+	ReasonNoPermission          Reason = "no_permission"           // the actor's roles changed meanwhile
+)
+
+// Refuse returns an error of kind code for reason; the web layer words it.
+func Refuse(code string, reason Reason) *Error {
+	return &Error{Code: code, Reason: reason}
+}
+
+// With adds a fact the reason's words need.
+func (e *Error) With(key string, value any) *Error {
+	if e.Params == nil {
+		e.Params = map[string]string{}
+	}
+	e.Params[key] = fmt.Sprint(value)
+	return e
+}
+
+func (e *Error) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("roster %s: %s %v", e.Code, e.Reason, e.Params)
+	}
+	return fmt.Sprintf("roster %s: %s", e.Code, e.Message)
+}
 
 // Errorf returns a domain error with a formatted message.
 func Errorf(code, format string, args ...any) *Error {
@@ -49,25 +97,4 @@ func ErrorCode(err error) string {
 		return e.Code
 	}
 	return EINTERNAL
-}
-
-// ErrorMessage returns the human message of a domain error, and a generic one
-// for anything else, so that internals never reach a page.
-func ErrorMessage(err error) string {
-	var e *Error
-	if err == nil {
-		return ""
-	} else if errors.As(err, &e) {
-		return e.Message
-	}
-	return "Something went wrong on our side. Please try again in a moment."
-}
-
-// ErrorField returns the form field a domain error belongs to, if any.
-func ErrorField(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Field
-	}
-	return ""
 }

@@ -30,9 +30,25 @@ type Invitation struct {
 	SentAt       time.Time // when the current link was issued (resend renews it)
 	ExpiresAt    time.Time
 	Status       InvitationStatus
-	StatusReason string
+	StatusReason CloseReason
+	StatusBy     string // name of who revoked or declined it, if anyone
 	Delivery     DeliveryState
+	// AsOf is the database's clock when the invitation was read: its state
+	// (expired or not) is judged at that instant, never by a web server's
+	// own clock.
+	AsOf time.Time
 }
+
+// CloseReason says why an invitation is no longer pending.
+type CloseReason string
+
+const (
+	ClosedRevoked        CloseReason = "revoked"         // by an Owner or Administrator (StatusBy)
+	ClosedDeclined       CloseReason = "declined"        // by the invitee
+	ClosedInviterRemoved CloseReason = "inviter_removed" // its sender was removed from the account
+	ClosedInviterLeft    CloseReason = "inviter_left"    // its sender left the account
+	ClosedInviterDemoted CloseReason = "inviter_demoted" // its sender may no longer grant its roles
+)
 
 // State returns the invitation's status at now: a pending invitation whose
 // expiry has passed is expired. At the exact instant of expiry it is expired.

@@ -1,18 +1,42 @@
 package roster
 
-// Mail is one rendered email, ready to be written to the outbox in the
-// transaction of the change that causes it.
+import (
+	"errors"
+	"time"
+)
+
+// Mail is a message to send, as data: why it is sent, to whom, and the facts
+// it states. A change writes it to the outbox in its own transaction; the
+// mail package turns it into subject, text and HTML only when it delivers it,
+// so nothing is rendered while a change holds its locks.
+//
+// Who is mailed on each event is decided here, by the constructors below;
+// the store calls them and nothing else decides it.
 type Mail struct {
 	Kind         MailKind
-	AccountID    *int64 // the account it concerns, if any
-	InvitationID *int64 // the invitation it carries, if any (set by the store)
 	To           string
-	Subject      string
-	Text         string // plain-text part
-	HTML         string // HTML part
+	AccountID    *int64 // the account it concerns, if any
+	InvitationID *int64 // the invitation it carries, if any
+	Data         MailData
 }
 
-// MailKind names why a mail is sent.
+// MailData is what a mail states. It is stored as JSON in the outbox, so a
+// field may be missing from a mail queued by an older version: the composer
+// treats every field as optional. Token is the only secret; the outbox erases
+// it once the mail is sent, has failed for good, or is cancelled.
+type MailData struct {
+	Name        string     `json:"name,omitempty"`         // the recipient's name
+	AccountSID  string     `json:"account_sid,omitempty"`  // for links to the account
+	AccountName string     `json:"account_name,omitempty"` // as it was when the change was made
+	ActorName   string     `json:"actor_name,omitempty"`   // who did it
+	OtherName   string     `json:"other_name,omitempty"`   // the other side of a transfer
+	Roles       []string   `json:"roles,omitempty"`        // offered or now held
+	RolesBefore []string   `json:"roles_before,omitempty"` // held before a change
+	Token       string     `json:"token,omitempty"`        // the link's secret
+	ExpiresAt   *time.Time `json:"expires_at,omitempty"`   // when the link stops working, as stored
+}
+
+// MailKind names why a mail is sent; the composer has a template for each.
 type MailKind string
 
 const (
@@ -21,5 +45,69 @@ const (
 	MailPasswordReset     MailKind = "password_reset"
 	MailRemoved           MailKind = "removed"
 	MailRolesChanged      MailKind = "roles_changed"
-	MailOwnershipTransfer MailKind = "ownership_transferred"
+	MailOwnershipGiven    MailKind = "ownership_given"    // to the former Owner
+	MailOwnershipReceived MailKind = "ownership_received" // to the new Owner
 )
+
+// InvitationMail is the mail that carries an invitation's link token.
+func InvitationMail(inv *Invitation, token string) Mail {
+	return Mail{
+		Kind: MailInvitation, To: inv.Email, AccountID: &inv.AccountID, InvitationID: &inv.ID,
+		Data: MailData{
+			AccountSID: inv.AccountSID, AccountName: inv.AccountName, ActorName: inv.InvitedBy,
+			Roles: inv.Roles.Strings(), Token: token, ExpiresAt: &inv.ExpiresAt,
+		},
+	}
+}
+
+// UserTokenMail is the mail that carries a verification (MailVerifyEmail) or
+// password reset (MailPasswordReset) link token to u.
+func UserTokenMail(kind MailKind, u *User, token string, expiresAt time.Time) Mail {
+	return Mail{Kind: kind, To: u.Email, Data: MailData{Name: u.Name, Token: token, ExpiresAt: &expiresAt}}
+}
+
+// MemberChangeMails returns the mails a membership change sends: the target
+// of a role change or removal is told; both sides of a transfer are told;
+// someone who leaves is not mailed (they did it themselves), and neither is
+// a change that changed nothing.
+func MemberChangeMails(c MemberChange) []Mail {
+	if c.Before.Equal(c.After) && c.Action != AuditMemberRemoved && c.Action != AuditMemberLeft {
+		return nil
+	}
+	base := MailData{AccountSID: c.Account.SID, AccountName: c.Account.Name, ActorName: c.Actor.Name}
+	to := func(kind MailKind, u User, d MailData) Mail {
+		d.Name = u.Name
+		return Mail{Kind: kind, To: u.Email, AccountID: &c.Account.ID, Data: d}
+	}
+	switch c.Action {
+	case AuditRolesChanged:
+		d := base
+		d.RolesBefore, d.Roles = c.Before.Strings(), c.After.Strings()
+		return []Mail{to(MailRolesChanged, c.Target, d)}
+	case AuditMemberRemoved:
+		return []Mail{to(MailRemoved, c.Target, base)}
+	case AuditOwnershipTransfer:
+		given, received := base, base
+		given.OtherName = c.Target.Name
+		received.OtherName = c.Actor.Name
+		return []Mail{to(MailOwnershipGiven, c.Actor, given), to(MailOwnershipReceived, c.Target, received)}
+	}
+	return nil
+}
+
+// QueuedMail is a mail claimed from the outbox for one delivery attempt.
+type QueuedMail struct {
+	ID int64
+	// Attempt counts this attempt (1 for the first). The outbox takes it
+	// back to check that the row is still claimed by this attempt.
+	Attempt int
+	// MessageID is the row's stable Message-ID, the same on every attempt,
+	// so that a mail sent twice after a crash is recognisably one message.
+	MessageID string
+	Mail
+}
+
+// ErrNotClaimed is returned by the outbox's Mark and Release methods when the
+// row is no longer claimed by that attempt: its lease ran out and another
+// sender took it, or the mail was cancelled meanwhile. The row is left alone.
+var ErrNotClaimed = errors.New("outbox row is no longer claimed by this attempt")

@@ -130,11 +130,6 @@ type NewUser struct {
 	Verified bool
 }
 
-// TokenMailFunc renders the mail that carries a freshly issued link token.
-// The store calls it inside the transaction, so the mail and the change that
-// causes it commit together.
-type TokenMailFunc func(u *User, token string) Mail
-
 // AccountPage is one page of a user's accounts.
 type AccountPage struct {
 	Memberships []Membership

@@ -70,7 +70,7 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) error {
 	var u *roster.User
 	var a *roster.Account
 	if err == nil {
-		u, a, err = s.Store.CreateUserWithAccount(r.Context(), nu, f.AccountName, s.verifyMail)
+		u, a, err = s.Store.CreateUserWithAccount(r.Context(), nu, f.AccountName)
 	}
 	if err != nil {
 		return s.formError(w, r, err, func(errs templates.Errors) {
@@ -109,7 +109,7 @@ func (s *Server) readNewUser(r *http.Request) (roster.NewUser, string, error) {
 func (s *Server) formError(w http.ResponseWriter, r *http.Request, err error, show func(templates.Errors)) error {
 	switch roster.ErrorCode(err) {
 	case roster.EINVALID, roster.ECONFLICT, roster.EUNAUTHORIZED, roster.ETOOMANY:
-		show(templates.Errors{roster.ErrorField(err): roster.ErrorMessage(err)})
+		show(templates.Errors{field(err): message(err)})
 		return nil
 	}
 	return err
@@ -199,7 +199,7 @@ func (s *Server) checkCredentials(r *http.Request, email, pw string) (*roster.Us
 func (s *Server) guardPassword(r *http.Request, email string, verify func() (bool, error), throttled, wrong error) error {
 	ctx := r.Context()
 	ip := s.clientIP(r)
-	byEmail, byIP, err := s.Store.LoginFailures(ctx, email, ip, s.now().Add(-throttleWindow))
+	byEmail, byIP, err := s.Store.LoginFailures(ctx, email, ip, throttleWindow)
 	if err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func (s *Server) guardPassword(r *http.Request, email string, verify func() (boo
 func (s *Server) landingFor(r *http.Request, u *roster.User) string {
 	sid := s.Sessions.GetString(r.Context(), sessLastAccount)
 	if sid != "" {
-		if _, err := s.Store.Membership(r.Context(), sid, u.ID); err == nil {
+		if _, err := s.Store.ActorMembership(r.Context(), sid, u.ID); err == nil {
 			return templates.AccountURL(sid)
 		}
 	}
@@ -281,21 +281,6 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// verifyMail renders the email verification mail for a new token.
-func (s *Server) verifyMail(u *roster.User, token string) roster.Mail {
-	return s.Mail.VerifyEmail(u.Email, u.Name, s.link("/verify/"+token))
-}
-
-// resetMail renders the password reset mail for a new token.
-func (s *Server) resetMail(u *roster.User, token string) roster.Mail {
-	return s.Mail.PasswordReset(u.Email, u.Name, s.link("/password/reset/"+token))
-}
-
-// link is an absolute URL on the configured base, never the request's Host.
-func (s *Server) link(path string) string {
-	return s.Config.BaseURL.JoinPath(path).String()
-}
-
 func (s *Server) verifyForm(w http.ResponseWriter, r *http.Request) error {
 	s.render(w, r, http.StatusOK, templates.VerifyEmail(s.chrome(r), chi.URLParam(r, "token")))
 	return nil
@@ -318,7 +303,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) resendVerification(w http.ResponseWriter, r *http.Request) error {
 	u := currentUser(r)
-	if err := s.Store.ResendVerification(r.Context(), u.ID, s.verifyMail); err != nil {
+	if err := s.Store.ResendVerification(r.Context(), u.ID); err != nil {
 		return err
 	}
 	s.flash(r, "success", "We've sent a new verification link to "+u.Email+".")
@@ -336,10 +321,10 @@ func (s *Server) forgotForm(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) forgot(w http.ResponseWriter, r *http.Request) error {
 	email, err := roster.NormalizeEmail(r.PostFormValue("email"))
 	if err != nil {
-		s.render(w, r, http.StatusUnprocessableEntity, templates.ForgotPassword(r.PostFormValue("email"), false, templates.Errors{"email": roster.ErrorMessage(err)}))
+		s.render(w, r, http.StatusUnprocessableEntity, templates.ForgotPassword(r.PostFormValue("email"), false, templates.Errors{"email": message(err)}))
 		return nil
 	}
-	if err := s.Store.RequestPasswordReset(r.Context(), email, s.resetMail); err != nil {
+	if err := s.Store.RequestPasswordReset(r.Context(), email); err != nil {
 		return err
 	}
 	s.render(w, r, http.StatusOK, templates.ForgotPassword(email, true, nil))
@@ -361,7 +346,7 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) error {
 	token := chi.URLParam(r, "token")
 	pw := r.PostFormValue("password")
 	if err := s.CheckPassword(pw); err != nil {
-		s.render(w, r, http.StatusUnprocessableEntity, templates.ResetPassword(token, templates.Errors{"password": roster.ErrorMessage(err)}))
+		s.render(w, r, http.StatusUnprocessableEntity, templates.ResetPassword(token, templates.Errors{"password": message(err)}))
 		return nil
 	}
 	hash, err := s.Hasher.Hash(r.Context(), pw)

@@ -27,7 +27,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"roster/internal/mail"
 	"roster/internal/password"
 	"roster/internal/pgtest"
 	"roster/internal/postgres"
@@ -97,7 +96,6 @@ func newBenchApp(b *testing.B) (*benchApp, error) {
 		Sessions:      web.NewSessions(pgxstore.NewWithCleanupInterval(pool, 0), cfg),
 		Hasher:        password.New(1),
 		CheckPassword: password.Check,
-		Mail:          mail.Composer{},
 		Config:        cfg,
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5/middleware"
@@ -68,7 +69,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		heading = "Something went wrong"
 		s.Logger.Error("request failed", "request_id", reqID, "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	s.render(w, r, status, templates.ErrorPage(s.chrome(r), status, heading, roster.ErrorMessage(err), reqID))
+	s.render(w, r, status, templates.ErrorPage(s.chrome(r), status, heading, message(err), reqID))
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -113,7 +114,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		start := s.now()
+		start := time.Now()
 		next.ServeHTTP(ww, r)
 		s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", middleware.GetReqID(r.Context())),
@@ -121,7 +122,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			slog.String("path", r.URL.Path),
 			slog.Int("status", ww.Status()),
 			slog.Int("bytes", ww.BytesWritten()),
-			slog.Duration("duration", s.now().Sub(start)),
+			slog.Duration("duration", time.Since(start)),
 		)
 	})
 }

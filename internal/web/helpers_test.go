@@ -19,6 +19,7 @@ import (
 	"roster/internal/password"
 	"roster/internal/pgtest"
 	"roster/internal/postgres"
+	"roster/internal/roster"
 	"roster/internal/web"
 )
 
@@ -28,6 +29,9 @@ type testApp struct {
 	DB     *postgres.DB
 	Server *web.Server
 	HTTP   *httptest.Server
+	// Mail composes the outbox's mails as the sender would, with links to
+	// this instance.
+	Mail mail.Composer
 }
 
 // hasher is shared: argon2id at OWASP cost is the slowest part of a test.
@@ -55,10 +59,10 @@ func newAppOn(t *testing.T, db *postgres.DB, wrap ...func(web.Store) web.Store) 
 		Sessions:      web.NewSessions(pgxstore.NewWithCleanupInterval(db.Pool, 0), cfg),
 		Hasher:        hasher,
 		CheckPassword: password.Check,
-		Mail:          mail.Composer{},
 		Config:        cfg,
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
+	app.Mail = mail.Composer{BaseURL: base}
 	app.HTTP.Config.Handler = app.Server.Handler()
 	app.HTTP.Start()
 	t.Cleanup(app.HTTP.Close)
@@ -167,16 +171,21 @@ func mustContain(t *testing.T, body string, want ...string) {
 // given kind to the address.
 func (app *testApp) outboxLink(kind, to, path string) string {
 	app.t.Helper()
-	var body string
+	m := roster.Mail{Kind: roster.MailKind(kind), To: to}
 	err := app.DB.Pool.QueryRow(context.Background(), `
-		SELECT body_text FROM email_outbox WHERE kind = $1 AND to_addr = $2 ORDER BY id DESC LIMIT 1`, kind, to).Scan(&body)
+		SELECT payload FROM email_outbox WHERE kind = $1 AND to_addr = $2 ORDER BY id DESC LIMIT 1`, kind, to).Scan(&m.Data)
 	if err != nil {
 		app.t.Fatalf("no %s mail to %s in the outbox: %v", kind, to, err)
 	}
-	m := regexp.MustCompile(`https?://[^\s"<>]*` + regexp.QuoteMeta(path) + `[^\s"<>]*`).FindString(body)
-	if m == "" {
+	msg, err := app.Mail.Compose(m)
+	if err != nil {
+		app.t.Fatalf("composing the %s mail to %s: %v", kind, to, err)
+	}
+	body := msg.Text
+	link := regexp.MustCompile(`https?://[^\s"<>]*` + regexp.QuoteMeta(path) + `[^\s"<>]*`).FindString(body)
+	if link == "" {
 		app.t.Fatalf("no link to %s in the %s mail:\n%s", path, kind, body)
 	}
-	u, _ := url.Parse(m)
+	u, _ := url.Parse(link)
 	return u.RequestURI()
 }

@@ -39,7 +39,7 @@ func (s *Server) invitationFromLink(r *http.Request) (*roster.Invitation, string
 	} else if err != nil {
 		return nil, "", err
 	}
-	if err := inv.CheckUsable(s.now()); err != nil {
+	if err := inv.CheckUsable(inv.AsOf); err != nil {
 		return nil, "", err
 	}
 	return inv, token, nil
@@ -152,7 +152,7 @@ func (s *Server) acceptFailed(w http.ResponseWriter, r *http.Request, err error,
 	if lookErr != nil || inv.Status != roster.InvitationAccepted {
 		return err
 	}
-	if _, memErr := s.Store.Membership(r.Context(), inv.AccountSID, currentUser(r).ID); memErr != nil {
+	if _, memErr := s.Store.ActorMembership(r.Context(), inv.AccountSID, currentUser(r).ID); memErr != nil {
 		return err
 	}
 	http.Redirect(w, r, templates.AccountURL(inv.AccountSID), http.StatusSeeOther)

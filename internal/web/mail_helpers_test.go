@@ -30,7 +30,8 @@ func startCatcher(t *testing.T, addr string) *mailcatcher.Server {
 // startWorker delivers the outbox of db to the SMTP server at addr, as the
 // sender goroutine of `roster serve` does, until the returned stop is called
 // or the test ends.
-func startWorker(t *testing.T, db *postgres.DB, addr string) (stop func()) {
+func startWorker(t *testing.T, app *testApp, addr string) (stop func()) {
+	db := app.DB
 	t.Helper()
 	host, portText, _ := net.SplitHostPort(addr)
 	port, _ := strconv.Atoi(portText)
@@ -41,6 +42,7 @@ func startWorker(t *testing.T, db *postgres.DB, addr string) (stop func()) {
 	listener := postgres.NewMailListener(db.Pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	w := &mail.Worker{
 		Outbox: db, Sender: sender, Wake: listener,
+		Composer:     app.Mail,
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 		PollInterval: 200 * time.Millisecond,
 		Backoff:      func(int) time.Duration { return 200 * time.Millisecond },
@@ -65,7 +67,7 @@ func startWorker(t *testing.T, db *postgres.DB, addr string) (stop func()) {
 func (app *testApp) withMail() *mailcatcher.Server {
 	app.t.Helper()
 	mc := startCatcher(app.t, "127.0.0.1:0")
-	startWorker(app.t, app.DB, mc.Addr())
+	startWorker(app.t, app, mc.Addr())
 	return mc
 }
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"roster/internal/mail"
 	"roster/internal/roster"
 	"roster/web/templates"
 )
@@ -50,7 +49,7 @@ var errNoSuchMember = roster.Errorf(roster.ENOTFOUND, "This person isn't a membe
 // target loads the member named by {UserSid} in the URL's account. Anyone
 // who is not a member of it, and any malformed id, is not found.
 func (s *Server) target(r *http.Request, param string) (*roster.Membership, error) {
-	t, err := s.Store.MemberBySID(r.Context(), currentMembership(r).Account.ID, param)
+	t, err := s.Store.TargetMembership(r.Context(), currentMembership(r).Account.ID, param)
 	if roster.ErrorCode(err) == roster.ENOTFOUND {
 		return nil, errNoSuchMember
 	}
@@ -115,7 +114,7 @@ func (s *Server) changeRoles(w http.ResponseWriter, r *http.Request) error {
 	}
 	roles := roster.ParseRoleSet(r.PostForm["roles"])
 	if err := roles.Validate(); err != nil {
-		errs := templates.Errors{"roles": roster.ErrorMessage(err)}
+		errs := templates.Errors{"roles": message(err)}
 		s.render(w, r, http.StatusUnprocessableEntity, templates.Member(s.chrome(r), memberPage(actor, t, roles, errs)))
 		return nil
 	}
@@ -127,10 +126,10 @@ func (s *Server) changeRoles(w http.ResponseWriter, r *http.Request) error {
 		s.render(w, r, http.StatusOK, templates.Confirm(s.chrome(r), downgradePage(actor, t, roles)))
 		return nil
 	}
-	c, err := s.Store.ChangeRoles(r.Context(), actor, t.User.SID, roles, confirmed, s.origin(r, "Role edit"), s.memberMails)
+	c, err := s.Store.ChangeRoles(r.Context(), actor, t.User.SID, roles, confirmed, s.origin(r, "Role edit"))
 	if err != nil {
 		if roster.ErrorCode(err) == roster.EINVALID {
-			errs := templates.Errors{"roles": roster.ErrorMessage(err)}
+			errs := templates.Errors{"roles": message(err)}
 			s.render(w, r, http.StatusUnprocessableEntity, templates.Member(s.chrome(r), memberPage(actor, t, roles, errs)))
 			return nil
 		}
@@ -202,7 +201,7 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request) error {
 		return s.removeConfirm(w, r)
 	}
 	actor := currentMembership(r)
-	c, err := s.Store.RemoveMember(r.Context(), actor, chi.URLParam(r, "UserSid"), s.origin(r, "Remove User"), s.memberMails)
+	c, err := s.Store.RemoveMember(r.Context(), actor, chi.URLParam(r, "UserSid"), s.origin(r, "Remove User"))
 	if roster.ErrorCode(err) == roster.ENOTFOUND {
 		return errNoSuchMember
 	} else if err != nil {
@@ -323,7 +322,7 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 			s.render(w, r, httpStatus(err), templates.Confirm(s.chrome(r), transferPage(actor, t, errs)))
 		})
 	}
-	c, err := s.Store.TransferOwnership(r.Context(), actor, t.User.SID, s.origin(r, "Transfer ownership"), s.memberMails)
+	c, err := s.Store.TransferOwnership(r.Context(), actor, t.User.SID, s.origin(r, "Transfer ownership"))
 	if err != nil {
 		return err
 	}
@@ -363,33 +362,5 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) error {
 	s.render(w, r, http.StatusOK, templates.Audit(s.chrome(r), templates.AuditPage{
 		Filter: f, Events: page.Events, Next: page.Next, First: after == "",
 	}))
-	return nil
-}
-
-// memberMails renders the mails of a membership change, with absolute links
-// built from the configured base URL. The store calls it inside the change's
-// transaction.
-func (s *Server) memberMails(c roster.MemberChange) []roster.Mail {
-	home := s.link(templates.AccountURL(c.Account.SID))
-	switch c.Action {
-	case roster.AuditRolesChanged:
-		return []roster.Mail{s.Mail.RolesChanged(mail.RolesChanged{
-			To: c.Target.Email, Name: c.Target.Name, AccountName: c.Account.Name, ChangedBy: c.Actor.Name,
-			Before: c.Before.String(), After: c.After.String(), Link: home,
-		})}
-	case roster.AuditMemberRemoved:
-		return []roster.Mail{s.Mail.Removed(mail.Removed{
-			To: c.Target.Email, Name: c.Target.Name, AccountName: c.Account.Name, RemovedBy: c.Actor.Name,
-			Link: s.link("/accounts"),
-		})}
-	case roster.AuditOwnershipTransfer:
-		former, next := s.Mail.OwnershipTransferred(mail.OwnershipTransfer{
-			AccountName: c.Account.Name,
-			FormerOwner: c.Actor.Name, FormerEmail: c.Actor.Email,
-			NewOwner: c.Target.Name, NewOwnerEmail: c.Target.Email,
-			Link: home,
-		})
-		return []roster.Mail{former, next}
-	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -27,13 +26,6 @@ const (
 	sessFlash       = "flash"
 	sessFlashKind   = "flash_kind"
 )
-
-func (s *Server) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
 
 // currentUser is the signed-in user, or nil.
 func currentUser(r *http.Request) *roster.User {
@@ -99,7 +91,7 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 func (s *Server) loadAccount(next http.Handler) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		u := currentUser(r)
-		m, err := s.Store.Membership(r.Context(), chi.URLParam(r, "AccountSid"), u.ID)
+		m, err := s.Store.ActorMembership(r.Context(), chi.URLParam(r, "AccountSid"), u.ID)
 		if roster.ErrorCode(err) == roster.ENOTFOUND {
 			return errNoAccount
 		} else if err != nil {

@@ -17,7 +17,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
-	"roster/internal/mail"
 	"roster/internal/roster"
 	"roster/web/static"
 )
@@ -44,13 +43,8 @@ type Server struct {
 	Hasher   Hasher
 	// CheckPassword refuses passwords that are too short or too common.
 	CheckPassword PasswordChecker
-	// Mail composes the mails the web layer causes; links are absolute,
-	// built from Config.BaseURL.
-	Mail   mail.Composer
-	Config Config
-	Logger *slog.Logger
-	// Now is the clock; tests replace it.
-	Now func() time.Time
+	Config        Config
+	Logger        *slog.Logger
 }
 
 // Hasher hashes and verifies passwords with bounded concurrency.
@@ -83,17 +77,13 @@ func NewSessions(store scs.Store, cfg Config) *scs.SessionManager {
 
 // Handler returns the console's HTTP handler with every middleware applied.
 func (s *Server) Handler() http.Handler {
-	if s.Now == nil {
-		s.Now = time.Now
-	}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID)
 	r.Use(s.logRequests)
 	r.Use(s.recoverPanics)
 	r.Use(securityHeaders)
 
-	staticFS, _ := fs.Sub(static.FS, ".")
-	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler(staticFS)))
+	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler(static.FS)))
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 

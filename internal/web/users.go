@@ -6,7 +6,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"roster/internal/mail"
 	"roster/internal/roster"
 	"roster/web/templates"
 )
@@ -62,7 +61,6 @@ func (s *Server) manageUsers(w http.ResponseWriter, r *http.Request) error {
 		Next:        members.Next,
 		First:       after == "",
 		Invitations: invitations,
-		Now:         s.now(),
 		ShortQuery:  f.Query != "" && len([]rune(f.Query)) < roster.MinSearchLen,
 	}))
 	return nil
@@ -97,7 +95,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) error {
 	}
 	var inv *roster.Invitation
 	if err == nil {
-		inv, err = s.Store.Invite(r.Context(), m, email, f.Roles, s.origin(r, "Invite form"), s.invitationMail)
+		inv, err = s.Store.Invite(r.Context(), m, email, f.Roles, s.origin(r, "Invite form"))
 	}
 	if err != nil {
 		return s.formError(w, r, err, func(errs templates.Errors) {
@@ -115,20 +113,7 @@ func roleFieldError(err error) error {
 	if err == nil {
 		return nil
 	}
-	return roster.FieldErrorf("roles", "%s", roster.ErrorMessage(err))
-}
-
-// invitationMail renders the invitation mail with an absolute link built from
-// the configured base URL.
-func (s *Server) invitationMail(inv *roster.Invitation, token string) roster.Mail {
-	return s.Mail.Invitation(mail.Invitation{
-		To:          inv.Email,
-		InviterName: inv.InvitedBy,
-		AccountName: inv.AccountName,
-		Roles:       inv.Roles.String(),
-		Link:        s.link("/invite/" + token),
-		ExpiresAt:   inv.ExpiresAt,
-	})
+	return roster.FieldErrorf("roles", "%s", message(err))
 }
 
 // loadInvitation reads the invitation of the URL within the account of the
@@ -142,7 +127,7 @@ func (s *Server) resendConfirm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := inv.CheckResendable(s.now()); err != nil {
+	if err := inv.CheckResendable(inv.AsOf); err != nil {
 		return err
 	}
 	s.render(w, r, http.StatusOK, templates.Confirm(s.chrome(r), resendPage(currentMembership(r), inv)))
@@ -167,7 +152,7 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) error {
 		return s.resendConfirm(w, r)
 	}
 	m := currentMembership(r)
-	inv, err := s.Store.Resend(r.Context(), m, chi.URLParam(r, "InvitationSid"), s.origin(r, "Resend Invite"), s.invitationMail)
+	inv, err := s.Store.Resend(r.Context(), m, chi.URLParam(r, "InvitationSid"), s.origin(r, "Resend Invite"))
 	if err != nil {
 		return err
 	}

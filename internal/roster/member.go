@@ -1,0 +1,30 @@
+package roster
+
+// MemberFilter narrows the Manage users lists.
+type MemberFilter struct {
+	// Query matches a part of a name or email; at least MinSearchLen
+	// characters, or it is ignored.
+	Query string
+	// Role keeps only people holding this role ("" for all).
+	Role Role
+}
+
+// MinSearchLen is the shortest search term: shorter ones match too much to
+// be useful and cannot use the trigram index.
+const MinSearchLen = 3
+
+// MemberPage is one page of an account's members.
+type MemberPage struct {
+	Members []Membership
+	Next    string // cursor of the following page, "" on the last
+}
+
+// MemberChange describes a change to a membership, for the mails it causes.
+type MemberChange struct {
+	Action  AuditAction
+	Account Account
+	Actor   User
+	Target  User
+	Before  RoleSet
+	After   RoleSet
+}

@@ -1,0 +1,94 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+
+	"roster/internal/roster"
+)
+
+// The web layer owns the words. The store refuses with a kind and a reason
+// (roster.Refuse); here each reason becomes a sentence for the person who
+// reads it, and the form field it belongs to. Domain rules that speak for
+// themselves (roster.FieldErrorf) carry their own words.
+
+// refusal is how one reason is said.
+type refusal struct {
+	field string
+	say   func(p map[string]string) string
+}
+
+func says(text string) func(map[string]string) string {
+	return func(map[string]string) string { return text }
+}
+
+var refusals = map[roster.Reason]refusal{
+	roster.ReasonEmailTaken: {"email", says("A login with this email already exists. Sign in instead, or reset your password.")},
+	roster.ReasonAlreadyMember: {"email", func(p map[string]string) string {
+		return fmt.Sprintf("%s is already a member of this account. To change what they can do, open their name on Manage users.", p["email"])
+	}},
+	roster.ReasonAlreadyInvited: {"email", says("This email already has a pending invitation to this account. Use Resend Invite on Invited Users instead.")},
+	roster.ReasonBadRoleSet:     {"roles", says("Choose Administrator alone, or any of Developer, Billing Manager and Support.")},
+	roster.ReasonOneOwner:       {"", says("An account has exactly one Owner. Ownership moves only by Transfer ownership.")},
+	roster.ReasonNoLongerMember: {"", says("This person is no longer a member of the account.")},
+	roster.ReasonNeedsConfirm:   {"roles", says("Turning off Administrator needs confirmation.")},
+	roster.ReasonInvitationClosed: {"", func(p map[string]string) string {
+		return fmt.Sprintf("This invitation was already %s.", p["status"])
+	}},
+	roster.ReasonWrongLogin: {"", func(p map[string]string) string {
+		return fmt.Sprintf("This invitation is for %s, but you're signed in as %s. Sign out and continue as %s.", p["invited"], p["signed_in"], p["invited"])
+	}},
+	roster.ReasonUnverified:      {"", says("Verify your email address before accepting invitations. We can send the verification email again.")},
+	roster.ReasonAlreadyVerified: {"", says("Your email address is already verified.")},
+	roster.ReasonLinkUsed:        {"", says("This link has expired or was already used. Ask for a new one.")},
+	roster.ReasonResendLimitInvitation: {"", func(p map[string]string) string {
+		return fmt.Sprintf("This invitation was resent %s times in the last hour. Wait a while before resending it again, so the invitee isn't flooded with mail.", p["limit"])
+	}},
+	roster.ReasonResendLimitAccount: {"", func(p map[string]string) string {
+		return fmt.Sprintf("Invitations in this account were resent %s times in the last hour. Wait a while before resending more.", p["limit"])
+	}},
+	roster.ReasonVerifyLimit: {"", func(p map[string]string) string {
+		return fmt.Sprintf("We've already sent %s verification emails in the last hour. Check your spam folder, or try again later.", p["limit"])
+	}},
+	roster.ReasonNoPermission: {"", says("You no longer have permission to do this.")},
+}
+
+const (
+	notFoundText   = "There's nothing here, or you don't have access to it. Check the address, or pick an account from your list."
+	unexpectedText = "Something went wrong on our side. Please try again in a moment."
+)
+
+// message returns the words for err: a refusal's sentence, a domain error's
+// own message, or a generic line for anything unexpected, so that internals
+// never reach a page.
+func message(err error) string {
+	var e *roster.Error
+	switch {
+	case err == nil:
+		return ""
+	case !errors.As(err, &e):
+		return unexpectedText
+	case e.Reason != "":
+		if r, ok := refusals[e.Reason]; ok {
+			return r.say(e.Params)
+		}
+	case e.Message != "":
+		return e.Message
+	}
+	if e.Code == roster.ENOTFOUND {
+		return notFoundText
+	}
+	return unexpectedText
+}
+
+// field returns the form field err belongs to, "" for the form as a whole.
+func field(err error) string {
+	var e *roster.Error
+	if !errors.As(err, &e) {
+		return ""
+	}
+	if e.Reason != "" {
+		return refusals[e.Reason].field
+	}
+	return e.Field
+}
