@@ -15,6 +15,29 @@ const (
 	AuditMemberRemoved      AuditAction = "member.removed"
 	AuditMemberLeft         AuditAction = "member.left"
 	AuditOwnershipTransfer  AuditAction = "account.ownership_transferred"
+	AuditMemberAdded        AuditAction = "member.added" // given access from the Admin Center
+
+	// Organization events. Those about one account (created, moved in or
+	// out) are in that account's log too.
+	AuditOrgCreated             AuditAction = "organization.created"
+	AuditOrgRenamed             AuditAction = "organization.renamed"
+	AuditOrgTransferred         AuditAction = "organization.ownership_transferred"
+	AuditOrgInvitationSent      AuditAction = "organization.invitation_sent"
+	AuditOrgInvitationResent    AuditAction = "organization.invitation_resent"
+	AuditOrgInvitationRevoked   AuditAction = "organization.invitation_revoked"
+	AuditOrgInvitationAccepted  AuditAction = "organization.invitation_accepted"
+	AuditOrgInvitationDeclined  AuditAction = "organization.invitation_declined"
+	AuditOrgRoleChanged         AuditAction = "organization.role_changed"
+	AuditOrgUserRenamed         AuditAction = "organization.user_renamed"
+	AuditOrgUserDeactivated     AuditAction = "organization.user_deactivated"
+	AuditOrgUserReactivated     AuditAction = "organization.user_reactivated"
+	AuditOrgPasswordReset       AuditAction = "organization.password_reset"
+	AuditOrgUserRemoved         AuditAction = "organization.user_removed"
+	AuditOrgIndependentRemoved  AuditAction = "organization.independent_user_removed"
+	AuditOrgAccountCreated      AuditAction = "organization.account_created"
+	AuditOrgAccountMovedIn      AuditAction = "organization.account_moved_in"
+	AuditOrgAccountMovedOut     AuditAction = "organization.account_moved_out"
+	AuditOrgAccountOwnerChanged AuditAction = "organization.account_owner_changed"
 )
 
 // AuditActions lists every action, for the audit log's filter.
@@ -22,6 +45,21 @@ var AuditActions = []AuditAction{
 	AuditInvitationSent, AuditInvitationResent, AuditInvitationRevoked,
 	AuditInvitationAccepted, AuditInvitationDeclined,
 	AuditRolesChanged, AuditMemberRemoved, AuditMemberLeft, AuditOwnershipTransfer,
+	AuditMemberAdded, AuditOrgAccountCreated, AuditOrgAccountMovedIn, AuditOrgAccountMovedOut, AuditOrgAccountOwnerChanged,
+}
+
+// OrgAuditActions lists the actions of an organization's audit log, for its
+// filter: the organization's own, then its accounts'.
+var OrgAuditActions = []AuditAction{
+	AuditOrgCreated, AuditOrgRenamed, AuditOrgTransferred,
+	AuditOrgInvitationSent, AuditOrgInvitationResent, AuditOrgInvitationRevoked,
+	AuditOrgInvitationAccepted, AuditOrgInvitationDeclined,
+	AuditOrgRoleChanged, AuditOrgUserRenamed, AuditOrgUserDeactivated, AuditOrgUserReactivated,
+	AuditOrgPasswordReset, AuditOrgUserRemoved, AuditOrgIndependentRemoved,
+	AuditOrgAccountCreated, AuditOrgAccountMovedIn, AuditOrgAccountMovedOut, AuditOrgAccountOwnerChanged,
+	AuditInvitationSent, AuditInvitationResent, AuditInvitationRevoked,
+	AuditInvitationAccepted, AuditInvitationDeclined,
+	AuditMemberAdded, AuditRolesChanged, AuditMemberRemoved, AuditMemberLeft, AuditOwnershipTransfer,
 }
 
 // Label is the action for people.
@@ -45,6 +83,46 @@ func (a AuditAction) Label() string {
 		return "User left"
 	case AuditOwnershipTransfer:
 		return "Ownership transferred"
+	case AuditMemberAdded:
+		return "User added"
+	case AuditOrgCreated:
+		return "Organization created"
+	case AuditOrgRenamed:
+		return "Organization renamed"
+	case AuditOrgTransferred:
+		return "Organization transferred"
+	case AuditOrgInvitationSent:
+		return "Organization invitation sent"
+	case AuditOrgInvitationResent:
+		return "Organization invitation resent"
+	case AuditOrgInvitationRevoked:
+		return "Organization invitation revoked"
+	case AuditOrgInvitationAccepted:
+		return "Organization invitation accepted"
+	case AuditOrgInvitationDeclined:
+		return "Organization invitation declined"
+	case AuditOrgRoleChanged:
+		return "Organization role changed"
+	case AuditOrgUserRenamed:
+		return "User renamed"
+	case AuditOrgUserDeactivated:
+		return "User deactivated"
+	case AuditOrgUserReactivated:
+		return "User reactivated"
+	case AuditOrgPasswordReset:
+		return "Password reset"
+	case AuditOrgUserRemoved:
+		return "User removed from the organization"
+	case AuditOrgIndependentRemoved:
+		return "Independent user removed"
+	case AuditOrgAccountCreated:
+		return "Managed account created"
+	case AuditOrgAccountMovedIn:
+		return "Account moved into the organization"
+	case AuditOrgAccountMovedOut:
+		return "Account moved out of the organization"
+	case AuditOrgAccountOwnerChanged:
+		return "Ownership changed from the Admin Center"
 	}
 	return string(a)
 }
@@ -58,7 +136,11 @@ type Origin struct {
 
 // AuditEvent is one entry of an account's audit log.
 type AuditEvent struct {
-	ID          int64
+	ID int64
+	// AccountSID and AccountName name the account of an event in an
+	// organization's log ("" for the organization's own events).
+	AccountSID  string
+	AccountName string
 	Action      AuditAction
 	ActorEmail  string
 	ActorName   string
