@@ -12,16 +12,17 @@ import (
 
 // auditEntry is one event to append, in the transaction of its change.
 type auditEntry struct {
-	AccountID    int64
-	ActorID      *int64
-	Action       roster.AuditAction
-	TargetID     *int64
-	TargetEmail  string
-	InvitationID *int64
-	RolesBefore  roster.RoleSet
-	RolesAfter   roster.RoleSet
-	Detail       string
-	Origin       roster.Origin
+	AccountID      int64  // 0 for an organization's own event
+	OrganizationID *int64 // nil: the account's organization, if any
+	ActorID        *int64
+	Action         roster.AuditAction
+	TargetID       *int64
+	TargetEmail    string
+	InvitationID   *int64
+	RolesBefore    roster.RoleSet
+	RolesAfter     roster.RoleSet
+	Detail         string
+	Origin         roster.Origin
 }
 
 func nullableRoles(r roster.RoleSet) []string {
@@ -32,14 +33,16 @@ func nullableRoles(r roster.RoleSet) []string {
 }
 
 // writeAudit appends an event. The actor's email is copied so the log reads
-// the same after people change.
+// the same after people change. An event in a managed account also carries
+// its organization, so that the organization's log shows it.
 func writeAudit(ctx context.Context, tx pgx.Tx, e auditEntry) error {
 	_, err := tx.Exec(ctx, `
-		INSERT INTO audit_events (account_id, actor_id, actor_email, action, target_id, target_email,
+		INSERT INTO audit_events (account_id, organization_id, actor_id, actor_email, action, target_id, target_email,
 			invitation_id, roles_before, roles_after, ip, via, detail)
-		VALUES ($1, $2, coalesce((SELECT email FROM users WHERE id = $2), ''), $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		VALUES (NULLIF($1::bigint, 0), coalesce($12, (SELECT organization_id FROM accounts WHERE id = $1)),
+			$2, coalesce((SELECT email FROM users WHERE id = $2), ''), $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		e.AccountID, e.ActorID, string(e.Action), e.TargetID, e.TargetEmail, e.InvitationID,
-		nullableRoles(e.RolesBefore), nullableRoles(e.RolesAfter), e.Origin.IP, e.Origin.Via, e.Detail)
+		nullableRoles(e.RolesBefore), nullableRoles(e.RolesAfter), e.Origin.IP, e.Origin.Via, e.Detail, e.OrganizationID)
 	return err
 }
 

@@ -407,10 +407,13 @@ func (db *DB) PendingInvitationsFor(ctx context.Context, email string) (_ []rost
 	return collectInvitations(rows)
 }
 
-// CountPendingInvitationsFor counts usable invitations addressed to email.
+// CountPendingInvitationsFor counts usable invitations addressed to email,
+// to accounts and to organizations.
 func (db *DB) CountPendingInvitationsFor(ctx context.Context, email string) (n int, err error) {
 	defer wrap(&err, "CountPendingInvitationsFor")
-	err = db.Pool.QueryRow(ctx, `SELECT count(*) FROM invitations WHERE email = $1 AND status = 'pending' AND expires_at > now()`, email).Scan(&n)
+	err = db.Pool.QueryRow(ctx, `
+		SELECT (SELECT count(*) FROM invitations WHERE email = $1 AND status = 'pending' AND expires_at > now())
+		     + (SELECT count(*) FROM organization_invitations WHERE email = $1 AND status = 'pending' AND expires_at > now())`, email).Scan(&n)
 	return n, err
 }
 

@@ -77,6 +77,7 @@ const (
 	ReasonAlreadyOwner         Reason = "already_owner"          // Change Ownership to the current Owner
 	ReasonNotIndependent       Reason = "not_independent"        // the person is not an independent user of the organization
 	ReasonGrantAccountRequired Reason = "grant_account_required" // roles for an initial grant without an account
+	ReasonOneOrgOwner          Reason = "one_org_owner"          // the one-Organization-Owner rule
 )
 
 // Refuse returns an error of kind code for reason; the web layer words it.
