@@ -19,7 +19,7 @@ func lockManagedAccount(ctx context.Context, tx pgx.Tx, orgID int64, accountSID 
 		return nil, roster.Refuse(roster.ENOTFOUND, roster.ReasonAccountNotManaged)
 	}
 	var a roster.Account
-	err := tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.sid = $1 AND a.organization_id = $2 FOR UPDATE`,
+	err := tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.sid = $1 AND a.organization_id = $2 FOR NO KEY UPDATE`,
 		accountSID, orgID).Scan(accountDest(&a)...)
 	if err != nil {
 		if roster.ErrorCode(mapError(err)) == roster.ENOTFOUND {
@@ -78,7 +78,7 @@ func (db *DB) MoveAccountIn(ctx context.Context, actor *roster.OrgMembership, ac
 		if !roster.ValidSID(roster.PrefixAccount, accountSID) {
 			return errNotFound()
 		}
-		if err := tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.sid = $1 FOR UPDATE`, accountSID).Scan(accountDest(&a)...); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.sid = $1 FOR NO KEY UPDATE`, accountSID).Scan(accountDest(&a)...); err != nil {
 			return mapError(err)
 		}
 		var roles []string

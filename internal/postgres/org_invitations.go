@@ -382,11 +382,11 @@ func lockForInvitee(ctx context.Context, tx pgx.Tx, email string, ref roster.Inv
 	if err := loadOrgInvitation(ctx, tx, where, inv, args...); err != nil {
 		return mapError(err)
 	}
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE`, inv.OrganizationID); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM organizations WHERE id = $1 FOR NO KEY UPDATE`, inv.OrganizationID); err != nil {
 		return err
 	}
 	if inv.AccountID != nil {
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, *inv.AccountID); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, *inv.AccountID); err != nil {
 			return err
 		}
 	}

@@ -84,7 +84,7 @@ func (db *DB) CreateOrganization(ctx context.Context, userID int64, name string,
 // lockUserRow locks a user's row for update and reports whether the login
 // is deactivated.
 func lockUserRow(ctx context.Context, tx pgx.Tx, userID int64) (deactivated bool, err error) {
-	err = tx.QueryRow(ctx, `SELECT deactivated_at IS NOT NULL FROM users WHERE id = $1 FOR UPDATE`, userID).Scan(&deactivated)
+	err = tx.QueryRow(ctx, `SELECT deactivated_at IS NOT NULL FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID).Scan(&deactivated)
 	return deactivated, mapError(err)
 }
 
@@ -373,7 +373,7 @@ type orgGuard struct {
 // was deactivated meanwhile is refused as not found, as on their next page.
 func guardOrg(ctx context.Context, tx pgx.Tx, act roster.OrgAction, orgID, actorID int64, targetSID string, t roster.OrgTarget) (*orgGuard, error) {
 	var g orgGuard
-	if err := tx.QueryRow(ctx, `SELECT o.id FROM organizations o WHERE o.id = $1 FOR UPDATE`, orgID).Scan(&g.org.ID); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT o.id FROM organizations o WHERE o.id = $1 FOR NO KEY UPDATE`, orgID).Scan(&g.org.ID); err != nil {
 		return nil, mapError(err)
 	}
 	load := func(where string, arg any, m *roster.OrgMembership) error {
@@ -666,7 +666,7 @@ func lockMemberAccounts(ctx context.Context, tx pgx.Tx, orgID, userID int64) ([]
 		SELECT `+accountColumns+` FROM accounts a
 		WHERE a.organization_id = $1 AND EXISTS (SELECT 1 FROM memberships m WHERE m.account_id = a.id AND m.user_id = $2)
 		ORDER BY a.id
-		FOR UPDATE OF a`, orgID, userID)
+		FOR NO KEY UPDATE OF a`, orgID, userID)
 	if err != nil {
 		return nil, err
 	}
