@@ -592,4 +592,3 @@ func TestOrgChangesWriteAuditAndMailInTheirTransaction(t *testing.T) {
 		}
 	}
 }
-
