@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -109,6 +110,9 @@ func (s *Server) readNewUser(r *http.Request) (roster.NewUser, string, error) {
 func (s *Server) formError(w http.ResponseWriter, r *http.Request, err error, show func(templates.Errors)) error {
 	switch roster.ErrorCode(err) {
 	case roster.EINVALID, roster.ECONFLICT, roster.EUNAUTHORIZED, roster.ETOOMANY:
+		if secs := retryAfter(err, time.Now()); secs > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		}
 		show(templates.Errors{field(err): message(err)})
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"time"
 
@@ -63,6 +64,9 @@ func httpStatus(err error) int {
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	status := httpStatus(err)
 	heading := headingByCode[roster.ErrorCode(err)]
+	if secs := retryAfter(err, time.Now()); secs > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
 	reqID := ""
 	if status == http.StatusInternalServerError {
 		reqID = middleware.GetReqID(r.Context())
