@@ -49,6 +49,8 @@ type Server struct {
 	Mail   mail.Composer
 	Config Config
 	Logger *slog.Logger
+	// Metrics, when set, counts requests, sign-ins and invitations.
+	Metrics Metrics
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -86,7 +88,9 @@ func (s *Server) Handler() http.Handler {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
+	s.instrumentStore()
 	r := chi.NewRouter()
+	r.Use(s.measureRequests) // metrics.go
 	r.Use(middleware.RequestID)
 	r.Use(s.logRequests)
 	r.Use(s.recoverPanics)
@@ -131,6 +135,7 @@ func (s *Server) Handler() http.Handler {
 				r.Get("/", s.handle(s.home))
 				s.inviteRoutes(r) // users.go: Manage users, invitations
 				s.memberRoutes(r) // members.go: role edit, remove, leave, transfer, audit
+				s.auditRoutes(r)  // audit.go: audit log export and retention
 				r.Group(func(r chi.Router) {
 					r.Use(s.requirePermission(roster.EditSettings))
 					r.Get("/settings", s.handle(s.settingsForm))
