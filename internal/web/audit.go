@@ -99,7 +99,7 @@ func (s *Server) saveRetention(w http.ResponseWriter, r *http.Request) error {
 	value := strings.TrimSpace(r.PostFormValue("retention_months"))
 	months, err := strconv.Atoi(value)
 	if err != nil {
-		err = roster.FieldErrorf("retention_months", "Enter a whole number of months, between %d and %d.", roster.MinAuditRetentionMonths, roster.MaxAuditRetentionMonths)
+		err = roster.FieldErrorf("retention_months", "Enter a whole number of months: between %d and %d months.", roster.MinAuditRetentionMonths, roster.MaxAuditRetentionMonths)
 	} else {
 		err = s.Store.SetAuditRetention(r.Context(), currentMembership(r), months, s.origin(r, "Audit log"))
 	}
