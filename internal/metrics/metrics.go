@@ -102,9 +102,6 @@ func (m *Metrics) Handler(log *slog.Logger) http.Handler {
 	}))
 }
 
-// Registry is the private registry, for tests and for adding collectors.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
-
 // RequestStarted counts a request in flight until RequestFinished.
 func (m *Metrics) RequestStarted() {
 	if m == nil {
