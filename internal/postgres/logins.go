@@ -21,8 +21,12 @@ func touchEvery(idle time.Duration) time.Duration {
 	return min(idle/4, maxTouchEvery)
 }
 
+// errDeactivated answers a deactivated login that proved its password.
+var errDeactivated = roster.Errorf(roster.EFORBIDDEN, "This login has been deactivated, so it can't sign in. If you think that's a mistake, ask whoever runs Roster for your organisation to reactivate it.")
+
 // CreateLogin records a new signed-in session for the user and returns its
-// id, which the web session keeps.
+// id, which the web session keeps. A deactivated user gets EFORBIDDEN: every
+// way of signing in passes here, after the password was checked.
 func (db *DB) CreateLogin(ctx context.Context, userID int64, ip, userAgent string) (string, error) {
 	var b [24]byte
 	rand.Read(b[:])
@@ -30,21 +34,27 @@ func (db *DB) CreateLogin(ctx context.Context, userID int64, ip, userAgent strin
 	if len(userAgent) > 300 {
 		userAgent = userAgent[:300]
 	}
-	_, err := db.Pool.Exec(ctx, `INSERT INTO logins (id, user_id, ip, user_agent) VALUES ($1, $2, $3, $4)`, id, userID, ip, userAgent)
+	tag, err := db.Pool.Exec(ctx, `
+		INSERT INTO logins (id, user_id, ip, user_agent)
+		SELECT $1, id, $3, $4 FROM users WHERE id = $2 AND deactivated_at IS NULL`, id, userID, ip, userAgent)
+	if err == nil && tag.RowsAffected() == 0 {
+		return "", errDeactivated
+	}
 	return id, err
 }
 
-// LoginUser returns the user of a live login: not revoked, seen within idle
-// and created within absolute. Otherwise ENOTFOUND (the caller treats the
-// request as signed out). It refreshes last_seen_at once it is older than
-// touchEvery(idle), judged by the database's clock like the idle check.
+// LoginUser returns the user of a live login: not revoked, seen within idle,
+// created within absolute, and the user not deactivated. Otherwise ENOTFOUND
+// (the caller treats the request as signed out). It refreshes last_seen_at
+// once it is older than touchEvery(idle), judged by the database's clock like
+// the idle check.
 func (db *DB) LoginUser(ctx context.Context, loginID string, idle, absolute time.Duration) (*roster.User, error) {
 	var u roster.User
 	var stale bool
 	err := scanUser(db.Pool.QueryRow(ctx, `
 		SELECT `+userColumns+`, l.last_seen_at < now() - $4::interval
 		FROM logins l JOIN users u ON u.id = l.user_id
-		WHERE l.id = $1 AND l.revoked_at IS NULL
+		WHERE l.id = $1 AND l.revoked_at IS NULL AND u.deactivated_at IS NULL
 		  AND l.last_seen_at > now() - $2::interval
 		  AND l.created_at > now() - $3::interval`, loginID, idle, absolute, touchEvery(idle)), &u, &stale)
 	if err != nil {

@@ -161,14 +161,17 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	f := templates.SignInForm{Email: r.PostFormValue("email"), Next: safeNext(r.PostFormValue("next"))}
 	u, err := s.checkCredentials(r, f.Email, r.PostFormValue("password"))
 	if err != nil {
+		s.countSignIn(err)
 		return s.formError(w, r, err, func(errs templates.Errors) {
 			f.Errors = errs
 			s.render(w, r, httpStatus(err), templates.SignIn(f, templates.Flash{}))
 		})
 	}
 	if err := s.startLogin(r, u); err != nil {
+		s.countSignIn(err) // refused for a deactivated login
 		return err
 	}
+	s.countSignIn(nil)
 	target := f.Next
 	if target == "" {
 		target = s.landingFor(r, u)

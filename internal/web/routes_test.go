@@ -118,6 +118,8 @@ var routeTable = []routeRow{
 	{route: "POST /accounts/{AccountSid}/transfer", want: inAccount(forb, forb, forb, forb, ok),
 		form: func(f routeFixture, _ int) url.Values { return url.Values{"to": {f.target.SID}} }},
 	{route: "GET /accounts/{AccountSid}/audit", want: inAccount(forb, forb, forb, ok, ok)},
+	{route: "POST /accounts/{AccountSid}/audit/export", want: inAccount(forb, forb, forb, bad, bad)},
+	{route: "POST /accounts/{AccountSid}/audit/retention", want: inAccount(forb, forb, forb, bad, bad)},
 	{route: "GET /accounts/{AccountSid}/settings", want: inAccount(forb, forb, forb, ok, ok)},
 	{route: "POST /accounts/{AccountSid}/settings", want: inAccount(forb, forb, forb, bad, bad)},
 

@@ -45,6 +45,8 @@ type Server struct {
 	CheckPassword PasswordChecker
 	Config        Config
 	Logger        *slog.Logger
+	// Metrics, when set, counts requests, sign-ins and invitations.
+	Metrics Metrics
 }
 
 // Hasher hashes and verifies passwords with bounded concurrency.
@@ -83,7 +85,9 @@ func NewSessions(store scs.Store, cfg Config) *scs.SessionManager {
 // refusals included; then cross-site refusal, then the body limit and the
 // input check, and only then sessions and handlers.
 func (s *Server) Handler() http.Handler {
+	s.instrumentStore()
 	r := chi.NewRouter()
+	r.Use(s.measureRequests) // metrics.go
 	r.Use(middleware.RequestID)
 	r.Use(s.logRequests)
 	r.Use(s.recoverPanics)
@@ -132,6 +136,7 @@ func (s *Server) Handler() http.Handler {
 				r.Post("/switch", s.handle(s.switchAccount))
 				s.inviteRoutes(r) // users.go: Manage users, invitations
 				s.memberRoutes(r) // members.go: role edit, remove, leave, transfer, audit
+				s.auditRoutes(r)  // audit.go: audit log export and retention
 				r.Group(func(r chi.Router) {
 					r.Use(s.requirePermission(roster.EditSettings))
 					r.Get("/settings", s.handle(s.settingsForm))

@@ -123,3 +123,7 @@ func retryAfter(err error, now time.Time) int {
 	}
 	return max(1, int(t.Sub(now).Seconds()+0.999))
 }
+
+// ErrorText is the sentence a person reads for err, for other front ends
+// (the command line) that say the same things as the pages.
+func ErrorText(err error) string { return message(err) }
