@@ -11,9 +11,6 @@ import (
 	"roster/internal/roster"
 )
 
-// Resend limits of organization invitations, as for an account's.
-const maxResendsPerOrganization = 30
-
 const orgInvitationColumns = `i.id, i.sid, i.organization_id, o.sid, o.name, i.email, i.account_id, coalesce(a.sid, ''), coalesce(a.name, ''),
 	i.roles, i.invited_by, coalesce(inv.name, ''), i.created_at, i.sent_at, i.expires_at, i.status, i.status_reason, coalesce(sb.name, ''),
 	coalesce((SELECT ob.status FROM email_outbox ob WHERE ob.organization_invitation_id = i.id AND ob.status <> 'cancelled' ORDER BY ob.id DESC LIMIT 1), ''),
@@ -154,6 +151,12 @@ func (db *DB) InviteToOrganization(ctx context.Context, actor *roster.OrgMembers
 		} else if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
+		if err := takeLimit(ctx, tx, "invite:to:"+lowerASCII(email), roster.InviteLimitPerRecipient, roster.ReasonInviteLimitRecipient); err != nil {
+			return refuseRow(err)
+		}
+		if err := takeLimit(ctx, tx, "invite:organization:"+itoa(g.org.ID), roster.InviteLimitPerOrganization, roster.ReasonInviteLimitOrg); err != nil {
+			return err
+		}
 		token, hash := newToken()
 		var id int64
 		if err := tx.QueryRow(ctx, `
@@ -190,6 +193,15 @@ func (db *DB) InviteToOrganization(ctx context.Context, actor *roster.OrgMembers
 		return nil, mapError(err)
 	}
 	return out, nil
+}
+
+// takeOrgInvitationMail counts one organization invitation mail against
+// the limits that apply to it: to its recipient, from its organization.
+func takeOrgInvitationMail(ctx context.Context, tx pgx.Tx, orgID int64, email string) error {
+	if err := takeLimit(ctx, tx, "invite:to:"+lowerASCII(email), roster.InviteLimitPerRecipient, roster.ReasonInviteLimitRecipient); err != nil {
+		return err
+	}
+	return takeLimit(ctx, tx, "invite:organization:"+itoa(orgID), roster.InviteLimitPerOrganization, roster.ReasonInviteLimitOrg)
 }
 
 // grantDetail describes an invitation's initial account grant for the log.
@@ -262,10 +274,10 @@ func (db *DB) ResendOrgInvitation(ctx context.Context, actor *roster.OrgMembersh
 		if err := inv.CheckResendable(inv.AsOf); err != nil {
 			return err
 		}
-		if err := takeRate(ctx, tx, fmt.Sprintf("resend:org_invitation:%d", inv.ID), maxResendsPerInvite, roster.ReasonResendLimitInvitation); err != nil {
+		if err := takeLimit(ctx, tx, fmt.Sprintf("resend:org_invitation:%d", inv.ID), roster.ResendLimitPerInvitation, roster.ReasonResendLimitInvitation); err != nil {
 			return err
 		}
-		if err := takeRate(ctx, tx, fmt.Sprintf("resend:organization:%d", g.org.ID), maxResendsPerOrganization, roster.ReasonResendLimitAccount); err != nil {
+		if err := takeOrgInvitationMail(ctx, tx, g.org.ID, inv.Email); err != nil {
 			return err
 		}
 		token, hash := newToken()

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -109,6 +110,9 @@ func (s *Server) readNewUser(r *http.Request) (roster.NewUser, string, error) {
 func (s *Server) formError(w http.ResponseWriter, r *http.Request, err error, show func(templates.Errors)) error {
 	switch roster.ErrorCode(err) {
 	case roster.EINVALID, roster.ECONFLICT, roster.EUNAUTHORIZED, roster.ETOOMANY:
+		if secs := retryAfter(err, time.Now()); secs > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		}
 		show(templates.Errors{field(err): message(err)})
 		return nil
 	}
@@ -142,7 +146,11 @@ func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) error {
 	if next != "" {
 		f.Notice = "Sign in to continue."
 	}
-	s.render(w, r, http.StatusOK, templates.SignIn(f, s.chrome(r).Flash))
+	flash := s.chrome(r).Flash
+	if msg, ok := signedOutNotices[r.URL.Query().Get(signedOutParam)]; ok && flash.Message == "" {
+		flash = templates.Flash{Kind: "info", Message: msg}
+	}
+	s.render(w, r, http.StatusOK, templates.SignIn(f, flash))
 	return nil
 }
 
@@ -153,14 +161,17 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	f := templates.SignInForm{Email: r.PostFormValue("email"), Next: safeNext(r.PostFormValue("next"))}
 	u, err := s.checkCredentials(r, f.Email, r.PostFormValue("password"))
 	if err != nil {
+		s.countSignIn(err)
 		return s.formError(w, r, err, func(errs templates.Errors) {
 			f.Errors = errs
 			s.render(w, r, httpStatus(err), templates.SignIn(f, templates.Flash{}))
 		})
 	}
 	if err := s.startLogin(r, u); err != nil {
+		s.countSignIn(err) // refused for a deactivated login
 		return err
 	}
+	s.countSignIn(nil)
 	target := f.Next
 	if target == "" {
 		target = s.landingFor(r, u)
@@ -234,6 +245,22 @@ func (s *Server) landingFor(r *http.Request, u *roster.User) string {
 	return "/accounts"
 }
 
+// Sign-out tells the browser to drop the site's cookies and storage, so
+// nothing of the session outlives it on a shared computer. The browser
+// drops cookies set by that same response too, so the "you've signed out"
+// notice travels in the sign-in page's URL, not in a session.
+const (
+	clearSiteData    = `"cookies", "storage"`
+	signedOutParam   = "signed_out"
+	signedOutHere    = "this"
+	signedOutAllOver = "all"
+)
+
+var signedOutNotices = map[string]string{
+	signedOutHere:    "You've signed out.",
+	signedOutAllOver: "You've signed out on every browser and device.",
+}
+
 // signOut ends the login for good and destroys the session.
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 	if id := s.Sessions.GetString(r.Context(), sessLogin); id != "" {
@@ -241,19 +268,11 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := s.Sessions.Destroy(r.Context()); err != nil {
-		return err
-	}
-	if err := s.Sessions.RenewToken(r.Context()); err != nil {
-		return err
-	}
-	s.flash(r, "info", "You've signed out.")
-	target := "/login"
+	q := url.Values{signedOutParam: {signedOutHere}}
 	if next := safeNext(r.PostFormValue("next")); next != "" {
-		target += "?next=" + url.QueryEscape(next)
+		q.Set("next", next)
 	}
-	http.Redirect(w, r, target, http.StatusSeeOther)
-	return nil
+	return s.endSession(w, r, "/login?"+q.Encode())
 }
 
 // signOutEverywhere ends every login of the user, this one included.
@@ -261,14 +280,17 @@ func (s *Server) signOutEverywhere(w http.ResponseWriter, r *http.Request) error
 	if err := s.Store.RevokeAllLogins(r.Context(), currentUser(r).ID); err != nil {
 		return err
 	}
+	return s.endSession(w, r, "/login?"+signedOutParam+"="+signedOutAllOver)
+}
+
+// endSession destroys this browser's session and has the browser clear the
+// site's data, then goes to target.
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request, target string) error {
 	if err := s.Sessions.Destroy(r.Context()); err != nil {
 		return err
 	}
-	if err := s.Sessions.RenewToken(r.Context()); err != nil {
-		return err
-	}
-	s.flash(r, "info", "You've signed out on every browser and device.")
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	w.Header().Set("Clear-Site-Data", clearSiteData)
+	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil
 }
 

@@ -2,8 +2,6 @@ package web
 
 import (
 	"net/http"
-	"slices"
-	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -344,23 +342,4 @@ func (s *Server) reverifyPassword(r *http.Request, pw string) error {
 	},
 		&roster.Error{Code: roster.ETOOMANY, Field: "password", Message: "Too many wrong passwords. Wait 15 minutes and try again, or sign out and reset your password."},
 		roster.FieldErrorf("password", "That's not your password. Enter the password you sign in with."))
-}
-
-// audit is the account's audit log, newest first, filtered by a part of the
-// actor's or target's email and by action, paged by the store's cursor.
-func (s *Server) audit(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	f := roster.AuditFilter{Person: strings.TrimSpace(q.Get("person")), Action: roster.AuditAction(q.Get("action"))}
-	if !slices.Contains(roster.AuditActions, f.Action) {
-		f.Action = ""
-	}
-	after := q.Get("after")
-	page, err := s.Store.ListAudit(r.Context(), currentMembership(r).Account.ID, f, after, auditPageSize)
-	if err != nil {
-		return err
-	}
-	s.render(w, r, http.StatusOK, templates.Audit(s.chrome(r), templates.AuditPage{
-		Filter: f, Events: page.Events, Next: page.Next, First: after == "",
-	}))
-	return nil
 }

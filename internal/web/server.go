@@ -45,6 +45,8 @@ type Server struct {
 	CheckPassword PasswordChecker
 	Config        Config
 	Logger        *slog.Logger
+	// Metrics, when set, counts requests, sign-ins and invitations.
+	Metrics Metrics
 }
 
 // Hasher hashes and verifies passwords with bounded concurrency.
@@ -55,13 +57,15 @@ type Hasher interface {
 }
 
 // NewSessions configures scs for Roster: the session row lives in
-// PostgreSQL (store), the cookie is HttpOnly and SameSite=Lax, and Secure
-// with the __Host- name when the console is served over https. The idle
-// timeout is enforced on the login row, not by scs, so that a session is not
-// written back on every request.
+// PostgreSQL (store) under a SHA-256 of its token, so the table alone does
+// not let anyone sign in as anybody; the cookie is HttpOnly and SameSite=Lax,
+// and Secure with the __Host- name when the console is served over https.
+// The idle timeout is enforced on the login row, not by scs, so that a
+// session is not written back on every request.
 func NewSessions(store scs.Store, cfg Config) *scs.SessionManager {
 	sm := scs.New()
 	sm.Store = store
+	sm.HashTokenInStore = true
 	sm.Lifetime = cfg.AbsoluteTimeout
 	sm.Cookie.Name = "roster_session"
 	sm.Cookie.HttpOnly = true
@@ -76,14 +80,24 @@ func NewSessions(store scs.Store, cfg Config) *scs.SessionManager {
 }
 
 // Handler returns the console's HTTP handler with every middleware applied.
+// The order matters: the request id and the log line come first, then the
+// security headers, so that every answer after them carries the headers,
+// refusals included; then cross-site refusal, then the body limit and the
+// input check, and only then sessions and handlers.
 func (s *Server) Handler() http.Handler {
+	s.instrumentStore()
 	r := chi.NewRouter()
+	r.Use(s.measureRequests) // metrics.go
 	r.Use(middleware.RequestID)
 	r.Use(s.logRequests)
 	r.Use(s.recoverPanics)
-	r.Use(securityHeaders)
+	r.Use(s.securityHeaders)
+	r.Use(s.crossOriginProtection().Handler)
+	r.Use(s.checkInput)
 
-	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler(static.FS)))
+	assets := http.StripPrefix("/static/", staticHandler(static.FS))
+	r.Get("/static/*", assets.ServeHTTP)
+	r.Head("/static/*", assets.ServeHTTP)
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 
@@ -119,8 +133,10 @@ func (s *Server) Handler() http.Handler {
 			r.Route("/accounts/{AccountSid}", func(r chi.Router) {
 				r.Use(s.loadAccount)
 				r.Get("/", s.handle(s.home))
+				r.Post("/switch", s.handle(s.switchAccount))
 				s.inviteRoutes(r) // users.go: Manage users, invitations
 				s.memberRoutes(r) // members.go: role edit, remove, leave, transfer, audit
+				s.auditRoutes(r)  // audit.go: audit log export and retention
 				r.Group(func(r chi.Router) {
 					r.Use(s.requirePermission(roster.EditSettings))
 					r.Get("/settings", s.handle(s.settingsForm))
@@ -129,16 +145,23 @@ func (s *Server) Handler() http.Handler {
 			})
 		})
 		r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))
+		r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error { return errMethodNotAllowed }))
 	})
+	return r
+}
 
-	// Cross-origin state changes are refused for the whole console: the
-	// browser's Sec-Fetch-Site / Origin headers must say same origin.
+// crossOriginProtection refuses cross-origin state changes for the whole
+// console: the browser's Sec-Fetch-Site / Origin headers must say same origin.
+func (s *Server) crossOriginProtection() *http.CrossOriginProtection {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "Cross-site request refused. Reload the page and try again.", http.StatusForbidden)
+		s.refuse(w, r, errCrossSite)
 	}))
-	return cop.Handler(r)
+	return cop
 }
+
+var errCrossSite = &edgeError{http.StatusForbidden, "Request refused",
+	"Cross-site request refused. Reload the page and try again."}
 
 // staticHandler serves embedded assets with a short cache lifetime.
 func staticHandler(fsys fs.FS) http.Handler {

@@ -12,6 +12,7 @@ import (
 type Store interface {
 	InvitationStore
 	MemberStore
+	AuditStore // audit.go
 	Ready(ctx context.Context) error
 
 	CreateUserWithAccount(ctx context.Context, nu roster.NewUser, accountName string) (*roster.User, *roster.Account, error)

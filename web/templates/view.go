@@ -37,6 +37,9 @@ func (e Errors) Has(field string) bool { return e[field] != "" }
 // AccountURL is the console home of an account.
 func AccountURL(sid string) string { return "/accounts/" + sid }
 
+// SwitchURL opens an account and records it as the one used last (POST).
+func SwitchURL(sid string) string { return "/accounts/" + sid + "/switch" }
+
 // AccountPath is a page inside an account.
 func AccountPath(sid, rest string) string { return "/accounts/" + sid + rest }
 
