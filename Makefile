@@ -20,6 +20,7 @@ build:
 ## (ROSTER_KEEP_TEST_DB=1 keeps it running).
 test: check chromium
 	@GO=$(GO) scripts/test.sh -race -count=1 ./...
+	@GO=$(GO) scripts/cleanup_test.sh
 
 ## check: gofmt, go vet, templ fmt, and the committed templ output is current
 check:
