@@ -35,6 +35,7 @@ run_pid=""    # the make run being checked: a session of its own
 squatter=""   # a program holding the console's port
 cleanup() {
   local rc=$?
+  set +e # clean up all of it, whatever fails
   trap '' INT TERM HUP
   [ -n "$run_pid" ] && kill -KILL -- "-$run_pid" 2>/dev/null
   [ -n "$squatter" ] && kill -KILL "$squatter" 2>/dev/null
@@ -62,11 +63,16 @@ fi
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# free_port sets port to a loopback port nothing listens on, and not given before.
+# free_port sets port to a loopback port nothing listens on, and not given
+# before. It is below the ports the kernel gives outgoing connections, which
+# could take it at any moment.
 given=" "
+ephemeral=32768
+read -r ephemeral _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+[ "$ephemeral" -gt 12000 ] || ephemeral=32768
 free_port() {
   for _ in $(seq 200); do
-    port=$((20000 + RANDOM % 30000))
+    port=$((10000 + RANDOM % (ephemeral - 10000)))
     case "$given" in *" $port "*) continue ;; esac
     listening "$port" && continue
     given+="$port "

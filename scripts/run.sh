@@ -21,6 +21,7 @@ pids=()
 pg_started=""
 cleanup() {
   local rc=$?
+  set +e # stop all of it, whatever fails
   trap '' INT TERM HUP
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done

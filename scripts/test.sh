@@ -15,7 +15,9 @@
 #
 # Temporary files (go's build folders, the tests' temporary folders, the
 # browser's profiles) go to a folder of this run, deleted at the end: a test
-# binary stopped by a signal runs no clean-up of its own.
+# binary stopped by a signal runs no clean-up of its own. So do the
+# browser's per-user configuration and cache (XDG_CONFIG_HOME,
+# XDG_CACHE_HOME), which Go's own caches are kept out of.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +33,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/roster-test.XXXXXX")
 pid=""
 finish() {
   rc=$?
+  set +e # clean up all of it, whatever fails
   trap '' INT TERM HUP
   if [ -n "$pid" ] && kill -0 -- "-$pid" 2>/dev/null; then
     # go test does not pass a signal on to the test binaries, nor they to
@@ -61,6 +64,9 @@ trap 'exit 129' HUP
 # and every server they run, however this script is stopped. (The job of a
 # non-interactive shell is not a group leader, so setsid does not fork:
 # $! is go test, and its group.)
-TMPDIR=$tmp GOTMPDIR=$tmp setsid "${GO:-go}" test "$@" &
+gocache=$("${GO:-go}" env GOCACHE)
+goenv=$("${GO:-go}" env GOENV)
+TMPDIR=$tmp GOTMPDIR=$tmp XDG_CONFIG_HOME=$tmp/config XDG_CACHE_HOME=$tmp/cache GOCACHE=$gocache GOENV=$goenv \
+  setsid "${GO:-go}" test "$@" &
 pid=$!
 wait "$pid"
