@@ -29,9 +29,12 @@ fail() {
   exit 1
 }
 
+env --default-signal=INT true 2>/dev/null || { say "FAIL: this check needs env --default-signal (GNU coreutils 8.31 or later)"; exit 1; }
+
 work=$(mktemp -d)
 copy=$work/roster
 run_pid=""    # the make run being checked: a session of its own
+tpid=""       # a test run being checked
 squatter=""   # a program holding the console's port
 cleanup() {
   local rc=$?
@@ -39,6 +42,7 @@ cleanup() {
   trap '' INT TERM HUP
   [ -n "$run_pid" ] && kill -KILL -- "-$run_pid" 2>/dev/null
   [ -n "$squatter" ] && kill -KILL "$squatter" 2>/dev/null
+  [ -n "$tpid" ] && kill -TERM "$tpid" 2>/dev/null && wait "$tpid" # it stops what it started
   if [ -x "$copy/scripts/pg.sh" ]; then
     for d in pg pg-test; do "$copy/scripts/pg.sh" purge "$copy/.data/$d" >/dev/null 2>&1 || true; done
   fi
@@ -188,6 +192,7 @@ within 600 waiting_ready || fail "the waiting test did not start"
 pg_status .data/pg-test || fail "the waiting test holds a database, but no cluster runs"
 kill -TERM "$tpid"
 rc=0; wait "$tpid" || rc=$?
+tpid=""
 [ "$rc" = 143 ] || fail "the test run stopped by SIGTERM exited with $rc, not 143"
 expect_gone .data/pg-test "$test_port" "after a test run stopped by SIGTERM"
 
