@@ -5,7 +5,8 @@ export GOTOOLCHAIN ?= local
 
 .PHONY: run test build generate check fmt db-stop chromium bench vuln clean
 
-## run: start PostgreSQL, the mail catcher and the console (see README)
+## run: start PostgreSQL, the mail catcher and the console; any way it is
+## stopped, it stops what it started (see README)
 run: build
 	@scripts/run.sh
 
@@ -13,9 +14,13 @@ run: build
 build:
 	$(GO) build -o bin/roster ./cmd/roster
 
-## test: formatting, vet, generated code up to date, then every test with -race
+## test: formatting, vet, generated code up to date, every test with -race,
+## then the checks that make test, make run and make clean leave nothing
+## behind. Stops the test PostgreSQL afterwards if it started it
+## (ROSTER_KEEP_TEST_DB=1 keeps it running).
 test: check chromium
-	$(GO) test -race -count=1 ./...
+	@GO=$(GO) scripts/test.sh -race -count=1 ./...
+	@GO=$(GO) scripts/cleanup_test.sh
 
 ## check: gofmt, go vet, templ fmt, and the committed templ output is current
 check:
@@ -37,7 +42,7 @@ chromium:
 
 ## bench: benchmarks (numbers are written down in docs/performance.md)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@GO=$(GO) scripts/test.sh -run '^$$' -bench . -benchmem ./...
 
 ## vuln: known vulnerabilities in the dependencies and the standard library
 ## (govulncheck, pinned as a Go tool; needs to reach vuln.go.dev, so it is not
@@ -45,10 +50,11 @@ bench:
 vuln:
 	$(GO) tool govulncheck ./...
 
-## db-stop: stop the project's PostgreSQL clusters
+## db-stop: stop the project's PostgreSQL clusters, and delete the data of
+## any that had to live outside the checkout
 db-stop:
-	@scripts/pg.sh stop .data/pg
-	@scripts/pg.sh stop .data/pg-test
+	@for d in pg pg-test pg-bench; do scripts/pg.sh purge .data/$$d || exit; done
 
+## clean: db-stop, then delete what builds and tests made in the checkout
 clean: db-stop
 	rm -rf bin .data test-output

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -119,18 +120,23 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	smtpURL := fs.String("smtp-url", env("ROSTER_SMTP_URL", ""), "SMTP server, e.g. smtp://user:pass@host:587?tls=starttls (ROSTER_SMTP_URL)")
 	from := fs.String("mail-from", env("ROSTER_MAIL_FROM", "Roster <roster@localhost>"), "sender of every mail (ROSTER_MAIL_FROM)")
 	proxies := fs.String("trusted-proxies", env("ROSTER_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs whose X-Forwarded-For is trusted (ROSTER_TRUSTED_PROXIES)")
-	idle := fs.Duration("session-idle", envDuration(getenv, "ROSTER_SESSION_IDLE", 24*time.Hour), "sign out after this long without a request (ROSTER_SESSION_IDLE)")
-	absolute := fs.Duration("session-max", envDuration(getenv, "ROSTER_SESSION_MAX", 14*24*time.Hour), "sign out this long after signing in (ROSTER_SESSION_MAX)")
+	// Durations are read as text and parsed below, so that a bad one is
+	// reported with the others instead of replaced by the default.
+	idle := fs.String("session-idle", env("ROSTER_SESSION_IDLE", "24h"), "sign out after this long without a request, e.g. 30m or 24h (ROSTER_SESSION_IDLE)")
+	absolute := fs.String("session-max", env("ROSTER_SESSION_MAX", "336h"), "sign out this long after signing in, e.g. 336h for 14 days (ROSTER_SESSION_MAX)")
 	logFormat := fs.String("log-format", env("ROSTER_LOG_FORMAT", "text"), "text or json (ROSTER_LOG_FORMAT)")
 	metricsAddr := fs.String("metrics-addr", env("ROSTER_METRICS_ADDR", ""), "listen address of /metrics, kept apart from the console's (ROSTER_METRICS_ADDR); unset: no metrics")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 
-	cfg := &config{DatabaseURL: *dbURL, Addr: *addr, IdleTimeout: *idle, AbsoluteTimeout: *absolute, LogFormat: *logFormat, MetricsAddr: *metricsAddr}
+	cfg := &config{DatabaseURL: *dbURL, Addr: *addr, LogFormat: *logFormat, MetricsAddr: *metricsAddr}
 	var problems []string
 	if cfg.DatabaseURL == "" {
 		problems = append(problems, "DATABASE_URL is not set: give the PostgreSQL URL, e.g. postgres://user@127.0.0.1:5432/roster (make run sets it for you)")
+	}
+	if _, port, err := net.SplitHostPort(cfg.Addr); err != nil || !validPort(port) {
+		problems = append(problems, fmt.Sprintf("ROSTER_ADDR %q must be host:port, e.g. 127.0.0.1:8080 or :8080", cfg.Addr))
 	}
 	if *base == "" {
 		*base = "http://" + cfg.Addr
@@ -171,11 +177,19 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, pfx.Masked())
 	}
-	if cfg.IdleTimeout < time.Minute || cfg.AbsoluteTimeout < cfg.IdleTimeout {
-		problems = append(problems, "ROSTER_SESSION_IDLE must be at least 1m and ROSTER_SESSION_MAX at least as long")
+	idleTimeout, idleOK := parseDuration(&problems, "ROSTER_SESSION_IDLE", *idle)
+	maxTimeout, maxOK := parseDuration(&problems, "ROSTER_SESSION_MAX", *absolute)
+	cfg.IdleTimeout, cfg.AbsoluteTimeout = idleTimeout, maxTimeout
+	switch {
+	case !idleOK || !maxOK:
+		// already reported
+	case cfg.IdleTimeout < time.Minute:
+		problems = append(problems, fmt.Sprintf("ROSTER_SESSION_IDLE %q must be at least 1m", *idle))
+	case cfg.AbsoluteTimeout < cfg.IdleTimeout:
+		problems = append(problems, fmt.Sprintf("ROSTER_SESSION_MAX %q must be at least as long as ROSTER_SESSION_IDLE %q", *absolute, *idle))
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
-		problems = append(problems, "ROSTER_LOG_FORMAT must be text or json")
+		problems = append(problems, fmt.Sprintf("ROSTER_LOG_FORMAT %q must be text or json", cfg.LogFormat))
 	}
 	if len(problems) > 0 {
 		return nil, errors.New("configuration:\n  " + strings.Join(problems, "\n  "))
@@ -183,13 +197,21 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	return cfg, nil
 }
 
-func envDuration(getenv func(string) string, name string, def time.Duration) time.Duration {
-	if v := getenv(name); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
+// parseDuration parses the setting name's value v, or adds a problem and
+// returns false.
+func parseDuration(problems *[]string, name, v string) (time.Duration, bool) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		*problems = append(*problems, fmt.Sprintf("%s %q is not a duration: write a number and a unit (h, m or s), e.g. 30m, 24h or 336h for 14 days", name, v))
+		return 0, false
 	}
-	return def
+	return d, true
+}
+
+// validPort accepts what net.Listen does: a number or a service name.
+func validPort(p string) bool {
+	_, err := net.LookupPort("tcp", p)
+	return err == nil
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {

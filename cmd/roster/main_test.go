@@ -20,17 +20,85 @@ func envOf(m map[string]string) func(string) string {
 
 func TestConfigReportsEveryProblem(t *testing.T) {
 	_, err := parseServeConfig(nil, envOf(map[string]string{
+		"ROSTER_ADDR":            "localhost",
 		"ROSTER_BASE_URL":        "ftp://example.com",
 		"ROSTER_SMTP_URL":        "smtp://mail.example.com?tls=sometimes",
 		"ROSTER_TRUSTED_PROXIES": "10.0.0.0/8, not-an-address",
+		"ROSTER_SESSION_IDLE":    "ten minutes",
+		"ROSTER_SESSION_MAX":     "2w",
+		"ROSTER_LOG_FORMAT":      "xml",
 	}), io.Discard)
 	if err == nil {
 		t.Fatal("bad configuration accepted")
 	}
-	for _, want := range []string{"DATABASE_URL is not set", "ROSTER_BASE_URL", "ROSTER_SMTP_URL", "not-an-address"} {
+	for _, want := range []string{"DATABASE_URL is not set", `ROSTER_ADDR "localhost"`, "ROSTER_BASE_URL", "ROSTER_SMTP_URL", "not-an-address",
+		`ROSTER_SESSION_IDLE "ten minutes" is not a duration`, `ROSTER_SESSION_MAX "2w" is not a duration`, `ROSTER_LOG_FORMAT "xml"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %q:\n%v", want, err)
 		}
+	}
+}
+
+// A session duration that cannot be read is an error, never the default in
+// its place, whether it comes from the environment or a flag; and so is one
+// that reads well but makes no sense.
+func TestConfigRefusesBadSessionDurations(t *testing.T) {
+	db := map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1/roster"}
+	with := func(extra map[string]string) func(string) string {
+		m := map[string]string{}
+		for k, v := range db {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return envOf(m)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		env  func(string) string
+		want []string
+	}{
+		{"environment", nil, with(map[string]string{"ROSTER_SESSION_IDLE": "ten minutes", "ROSTER_SESSION_MAX": "2w"}),
+			[]string{`ROSTER_SESSION_IDLE "ten minutes"`, `ROSTER_SESSION_MAX "2w"`}},
+		{"flags", []string{"-session-idle", "10 min", "-session-max", "14d"}, with(nil),
+			[]string{`ROSTER_SESSION_IDLE "10 min"`, `ROSTER_SESSION_MAX "14d"`}},
+		{"too short", nil, with(map[string]string{"ROSTER_SESSION_IDLE": "30s"}),
+			[]string{`ROSTER_SESSION_IDLE "30s" must be at least 1m`}},
+		{"max below idle", nil, with(map[string]string{"ROSTER_SESSION_IDLE": "2h", "ROSTER_SESSION_MAX": "1h"}),
+			[]string{`ROSTER_SESSION_MAX "1h" must be at least as long`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := parseServeConfig(c.args, c.env, io.Discard)
+			if err == nil {
+				t.Fatalf("accepted, with idle %v and max %v", cfg.IdleTimeout, cfg.AbsoluteTimeout)
+			}
+			for _, want := range c.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not mention %q:\n%v", want, err)
+				}
+			}
+		})
+	}
+
+	cfg, err := parseServeConfig([]string{"-session-max", "48h"}, with(map[string]string{"ROSTER_SESSION_IDLE": "90m", "ROSTER_SESSION_MAX": "72h"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.IdleTimeout != 90*time.Minute || cfg.AbsoluteTimeout != 48*time.Hour {
+		t.Errorf("idle %v, max %v; want 1h30m0s from the environment and 48h0m0s from the flag", cfg.IdleTimeout, cfg.AbsoluteTimeout)
+	}
+}
+
+// serve fails on a bad setting (and main exits 1) before it touches the
+// database.
+func TestServeRefusesBadConfiguration(t *testing.T) {
+	err := run(context.Background(), []string{"serve"}, envOf(map[string]string{
+		"DATABASE_URL": "postgres://x@127.0.0.1:1/roster", "ROSTER_SESSION_IDLE": "ten minutes",
+	}), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "ROSTER_SESSION_IDLE") {
+		t.Fatalf("got %v, want the configuration error", err)
 	}
 }
 

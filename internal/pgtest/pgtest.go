@@ -1,9 +1,16 @@
 // Package pgtest gives each test a fresh, migrated PostgreSQL database.
 //
-// The server is DATABASE_URL's when that is set; otherwise the project's own
-// test cluster (scripts/pg.sh, in .data/pg-test, on a loopback port of its own), which is
-// started here when it is not running. A test that cannot get a database
-// fails; it never skips.
+// The server is ROSTER_TEST_DATABASE_URL's when that is set: a server the
+// tests may create and drop databases on (roster_template_*, roster_test_*,
+// roster_bench_*), given as a URL of a role allowed to CREATE DATABASE.
+// Otherwise it is the project's own test cluster (scripts/pg.sh, in
+// .data/pg-test, on a loopback port of its own, ROSTER_TEST_PG_PORT to
+// choose it), which is started here when it is not running; `make test`
+// stops it afterwards if it was not running before. The application's
+// DATABASE_URL is never read: a developer's shell pointing the console at a
+// database must not make the tests create or drop databases there.
+//
+// A test that cannot get a database fails; it never skips.
 //
 // Databases are cloned from a template migrated once per migration set, which
 // takes about 20 ms a test instead of a full migration.
@@ -125,7 +132,7 @@ func DB(tb testing.TB) *postgres.DB {
 }
 
 func setup() error {
-	adminURL = os.Getenv("DATABASE_URL")
+	adminURL = os.Getenv("ROSTER_TEST_DATABASE_URL")
 	if adminURL == "" {
 		u, err := startCluster()
 		if err != nil {
