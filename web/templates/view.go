@@ -34,12 +34,6 @@ type Errors map[string]string
 // Has reports whether the field has a message.
 func (e Errors) Has(field string) bool { return e[field] != "" }
 
-// AccountURL is the console home of an account.
-func AccountURL(sid string) string { return "/accounts/" + sid }
-
-// AccountPath is a page inside an account.
-func AccountPath(sid, rest string) string { return "/accounts/" + sid + rest }
-
 // FormatTime shows a time readably; TimeTitle gives the exact time for hover.
 func FormatTime(t time.Time) string {
 	// Non-breaking spaces: a narrow column breaks only after the comma.
@@ -75,3 +69,8 @@ func Initial(s string) string {
 	}
 	return "?"
 }
+
+// AccountPath is a page inside an account.
+//
+// Deprecated: use the named helpers of paths.go.
+func AccountPath(sid, rest string) string { return AccountURL(sid) + rest }
