@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -24,7 +25,7 @@ var errNotFound = roster.Errorf(roster.ENOTFOUND, "There's nothing here, or you 
 // handle adapts a handlerFunc: an error becomes a status and a page written
 // for people. Only unexpected errors are logged, with the request id that the
 // page shows.
-func (s *Server) handle(h handlerFunc) http.HandlerFunc {
+func (s *site) handle(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			s.renderError(w, r, err)
@@ -60,7 +61,7 @@ func httpStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+func (s *site) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	status := httpStatus(err)
 	heading := headingByCode[roster.ErrorCode(err)]
 	reqID := ""
@@ -69,7 +70,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		heading = "Something went wrong"
 		s.Logger.Error("request failed", "request_id", reqID, "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	s.render(w, r, status, templates.ErrorPage(s.chrome(r), status, heading, message(err), reqID))
+	s.render(w, r, status, templates.ErrorPage(s.chrome(r), status, heading, errorMessage(err), reqID))
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -77,7 +78,7 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // render writes a page: rendered into a pooled buffer first, so a template
 // failure becomes a clean 500 and the page goes out in one write with its
 // length.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+func (s *site) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
@@ -95,11 +96,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 
 // recoverPanics turns a panic into a logged 500 instead of a dropped
 // connection.
-func (s *Server) recoverPanics(next http.Handler) http.Handler {
+func (s *site) recoverPanics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
+				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 					panic(v)
 				}
 				s.Logger.Error("panic", "request_id", middleware.GetReqID(r.Context()), "panic", v, "stack", string(debug.Stack()))
@@ -111,7 +112,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 }
 
 // logRequests writes one structured line per request.
-func (s *Server) logRequests(next http.Handler) http.Handler {
+func (s *site) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		start := time.Now()

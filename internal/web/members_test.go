@@ -384,7 +384,7 @@ func TestRemoveUser(t *testing.T) {
 		t.Fatalf("remove confirm page: status %d", confirm.Status)
 	}
 	mustContain(t, confirm.Body, "Remove Bob from Engines?", ">Remove User</button>", "button-danger",
-		"doesn&#39;t delete their login", `name="confirm" value="yes"`)
+		"doesn't delete their login", `name="confirm" value="yes"`)
 
 	// A POST without the confirmation only asks.
 	if res := ada.post(userPath(sid, bob)+"/remove", nil); res.Status != http.StatusOK || !strings.Contains(res.Body, "Remove Bob from Engines?") {

@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -43,14 +42,14 @@ func currentMembership(r *http.Request) *roster.Membership {
 // the id of a logins row; a revoked, idle or too old login counts as signed
 // out, which makes sign-out final even if an in-flight request writes the old
 // session data back afterwards.
-func (s *Server) loadUser(next http.Handler) http.Handler {
+func (s *site) loadUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		loginID := s.Sessions.GetString(r.Context(), sessLogin)
 		if loginID == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		u, err := s.Store.LoginUser(r.Context(), loginID, s.Config.IdleTimeout, s.Config.AbsoluteTimeout)
+		u, err := s.sessionStore.LoginUser(r.Context(), loginID, s.Config.IdleTimeout, s.Config.AbsoluteTimeout)
 		if err != nil {
 			if roster.ErrorCode(err) != roster.ENOTFOUND {
 				s.renderError(w, r, err)
@@ -70,15 +69,15 @@ var errNoAccount = roster.Errorf(roster.ENOTFOUND, "You don't have access to thi
 
 // requireUser sends people who are not signed in to the sign-in page, and
 // back here afterwards.
-func (s *Server) requireUser(next http.Handler) http.Handler {
+func (s *site) requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if currentUser(r) != nil {
 			next.ServeHTTP(w, r)
 			return
 		}
-		target := "/login"
+		target := templates.SignInPath()
 		if r.Method == http.MethodGet {
-			target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+			target = templates.SignInNextPath(r.URL.RequestURI())
 		}
 		http.Redirect(w, r, target, http.StatusSeeOther)
 	})
@@ -88,10 +87,10 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 // loads the caller's membership in it on every request: roles changed or
 // removed elsewhere apply at once. No membership answers 404, so an account
 // the caller is not in cannot be told from one that does not exist.
-func (s *Server) loadAccount(next http.Handler) http.Handler {
+func (s *site) loadAccount(next http.Handler) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		u := currentUser(r)
-		m, err := s.Store.ActorMembership(r.Context(), chi.URLParam(r, "AccountSid"), u.ID)
+		m, err := s.sessionStore.ActorMembership(r.Context(), chi.URLParam(r, "AccountSid"), u.ID)
 		if roster.ErrorCode(err) == roster.ENOTFOUND {
 			return errNoAccount
 		} else if err != nil {
@@ -99,7 +98,7 @@ func (s *Server) loadAccount(next http.Handler) http.Handler {
 		}
 		if s.Sessions.GetString(r.Context(), sessLastAccount) != m.Account.SID {
 			s.Sessions.Put(r.Context(), sessLastAccount, m.Account.SID)
-			if err := s.Store.TouchMembership(r.Context(), m.Account.ID, u.ID); err != nil {
+			if err := s.sessionStore.TouchMembership(r.Context(), m.Account.ID, u.ID); err != nil {
 				return err
 			}
 		}
@@ -110,7 +109,7 @@ func (s *Server) loadAccount(next http.Handler) http.Handler {
 
 // requirePermission refuses, with 403, members whose roles lack p. (The
 // account itself is visible to them, so hiding the page would only confuse.)
-func (s *Server) requirePermission(p roster.Permission) func(http.Handler) http.Handler {
+func (s *site) requirePermission(p roster.Permission) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 			if !currentMembership(r).Roles.Can(p) {
@@ -144,16 +143,16 @@ func noStore(next http.Handler) http.Handler {
 }
 
 // chrome gathers what the layout needs for this request.
-func (s *Server) chrome(r *http.Request) templates.Chrome {
+func (s *site) chrome(r *http.Request) templates.Chrome {
 	c := templates.Chrome{User: currentUser(r), Current: currentMembership(r)}
 	if c.User != nil {
 		// The page itself matters more than its menus: on failure, render
 		// without them and log.
 		var err error
-		if c.Accounts, err = s.Store.UserAccounts(r.Context(), c.User.ID, 8); err != nil {
+		if c.Accounts, err = s.sessionStore.UserAccounts(r.Context(), c.User.ID, 8); err != nil {
 			s.Logger.Warn("loading the Accounts drop-down", "request_id", middleware.GetReqID(r.Context()), "err", err)
 		}
-		if c.PendingInvitations, err = s.Store.CountPendingInvitationsFor(r.Context(), c.User.Email); err != nil {
+		if c.PendingInvitations, err = s.sessionStore.CountPendingInvitationsFor(r.Context(), c.User.Email); err != nil {
 			s.Logger.Warn("counting pending invitations", "request_id", middleware.GetReqID(r.Context()), "err", err)
 		}
 	}
@@ -164,16 +163,17 @@ func (s *Server) chrome(r *http.Request) templates.Chrome {
 	return c
 }
 
-// flash keeps a message for the next page.
-func (s *Server) flash(r *http.Request, kind, msg string) {
-	s.Sessions.Put(r.Context(), sessFlash, msg)
-	s.Sessions.Put(r.Context(), sessFlashKind, kind)
+// flash keeps a message for the next page. The words are in templates
+// (templates.FlashInvited and the like).
+func (s *site) flash(r *http.Request, f templates.Flash) {
+	s.Sessions.Put(r.Context(), sessFlash, f.Message)
+	s.Sessions.Put(r.Context(), sessFlashKind, f.Kind)
 }
 
 // clientIP is the address of the client: the connection's peer, or, when the
 // peer is a trusted proxy, the right-most address in X-Forwarded-For that is
 // not itself a trusted proxy.
-func (s *Server) clientIP(r *http.Request) string {
+func (s *site) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -195,7 +195,7 @@ func (s *Server) clientIP(r *http.Request) string {
 	return host
 }
 
-func (s *Server) trusted(a netip.Addr) bool {
+func (s *site) trusted(a netip.Addr) bool {
 	for _, p := range s.Config.TrustedProxies {
 		if p.Contains(a.Unmap()) {
 			return true
@@ -213,6 +213,6 @@ func safeNext(next string) string {
 }
 
 // origin records where a change comes from, for the audit log.
-func (s *Server) origin(r *http.Request, via string) roster.Origin {
+func (s *site) origin(r *http.Request, via string) roster.Origin {
 	return roster.Origin{IP: s.clientIP(r), Via: via}
 }

@@ -58,10 +58,10 @@ const (
 	unexpectedText = "Something went wrong on our side. Please try again in a moment."
 )
 
-// message returns the words for err: a refusal's sentence, a domain error's
+// errorMessage returns the words for err: a refusal's sentence, a domain error's
 // own message, or a generic line for anything unexpected, so that internals
 // never reach a page.
-func message(err error) string {
+func errorMessage(err error) string {
 	var e *roster.Error
 	switch {
 	case err == nil:
@@ -81,8 +81,8 @@ func message(err error) string {
 	return unexpectedText
 }
 
-// field returns the form field err belongs to, "" for the form as a whole.
-func field(err error) string {
+// errorField returns the form field err belongs to, "" for the form as a whole.
+func errorField(err error) string {
 	var e *roster.Error
 	if !errors.As(err, &e) {
 		return ""

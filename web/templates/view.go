@@ -69,8 +69,3 @@ func Initial(s string) string {
 	}
 	return "?"
 }
-
-// AccountPath is a page inside an account.
-//
-// Deprecated: use the named helpers of paths.go.
-func AccountPath(sid, rest string) string { return AccountURL(sid) + rest }
