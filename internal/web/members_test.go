@@ -198,8 +198,8 @@ func TestRoleEditAppliesOnNextRequest(t *testing.T) {
 		"Changes take effect immediately", "<legend>", "Remove User from this account", "/transfer?to="+bob.SID)
 	mustNotContain(t, page.Body, `value="owner"`)
 
-	// Step one of the seed: turning Administrator off asks first and saves
-	// nothing.
+	// Turning Administrator off takes two steps (docs/rules.md, Roles): the
+	// first asks and saves nothing.
 	ask := ada.post(userPath(sid, bob), rolesForm(roster.Developer, roster.Support))
 	if ask.Status != http.StatusOK {
 		t.Fatalf("downgrade without confirm: status %d", ask.Status)
