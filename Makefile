@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 export GOTOOLCHAIN ?= local
 
-.PHONY: run test build generate check fmt db-stop chromium bench clean
+.PHONY: run test build generate check fmt db-stop chromium bench vuln clean
 
 ## run: start PostgreSQL, the mail catcher and the console (see README)
 run: build
@@ -38,6 +38,12 @@ chromium:
 ## bench: benchmarks (numbers are written down in docs/performance.md)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## vuln: known vulnerabilities in the dependencies and the standard library
+## (govulncheck, pinned as a Go tool; needs to reach vuln.go.dev, so it is not
+## part of `make test`)
+vuln:
+	$(GO) tool govulncheck ./...
 
 ## db-stop: stop the project's PostgreSQL clusters
 db-stop:

@@ -3,6 +3,7 @@
 //	roster serve        migrate the database, deliver mail, serve the console
 //	roster migrate      apply pending database migrations and exit
 //	roster mailcatcher  a local SMTP server and a page to read what it caught (development only)
+//	roster user|account|invitation …  act on logins, accounts and invitations (admin.go)
 //
 // Configuration comes from the environment, with a matching flag for each
 // setting (flags win). See README.md.
@@ -38,8 +39,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "roster:", err)
-		os.Exit(1)
+		code := exitCode(err) // admin.go: documented codes for scripts
+		if code != exitOK {
+			fmt.Fprintln(os.Stderr, "roster:", err)
+		}
+		os.Exit(code)
 	}
 }
 
@@ -49,6 +53,9 @@ commands:
   serve        migrate the database, deliver mail and serve the console
   migrate      apply pending database migrations and exit
   mailcatcher  run a local SMTP server that keeps mail for reading (development only)
+  user         logins: create, show, reset-password, deactivate, reactivate
+  account      accounts: list, show, transfer
+  invitation   invitations: list, revoke
 
 Run 'roster <command> -h' for the flags of a command.`
 
@@ -57,7 +64,7 @@ Run 'roster <command> -h' for the flags of a command.`
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
-		return errors.New("no command given")
+		return usageError("no command given")
 	}
 	switch args[0] {
 	case "serve":
@@ -74,12 +81,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrateOnly(ctx, cfg, stdout)
 	case "mailcatcher":
 		return runMailcatcher(ctx, args[1:], stdout, stderr)
+	case "user", "account", "invitation":
+		return runAdmin(ctx, args, getenv, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
 	}
 	fmt.Fprintln(stderr, usage)
-	return fmt.Errorf("unknown command %q", args[0])
+	return usageError("unknown command %q", args[0])
 }
 
 // config is everything serve needs, read and checked before anything starts.
@@ -92,6 +101,7 @@ type config struct {
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
 	LogFormat       string
+	MetricsAddr     string // "": no metrics
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -112,11 +122,12 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	idle := fs.Duration("session-idle", envDuration(getenv, "ROSTER_SESSION_IDLE", 24*time.Hour), "sign out after this long without a request (ROSTER_SESSION_IDLE)")
 	absolute := fs.Duration("session-max", envDuration(getenv, "ROSTER_SESSION_MAX", 14*24*time.Hour), "sign out this long after signing in (ROSTER_SESSION_MAX)")
 	logFormat := fs.String("log-format", env("ROSTER_LOG_FORMAT", "text"), "text or json (ROSTER_LOG_FORMAT)")
+	metricsAddr := fs.String("metrics-addr", env("ROSTER_METRICS_ADDR", ""), "listen address of /metrics, kept apart from the console's (ROSTER_METRICS_ADDR); unset: no metrics")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 
-	cfg := &config{DatabaseURL: *dbURL, Addr: *addr, IdleTimeout: *idle, AbsoluteTimeout: *absolute, LogFormat: *logFormat}
+	cfg := &config{DatabaseURL: *dbURL, Addr: *addr, IdleTimeout: *idle, AbsoluteTimeout: *absolute, LogFormat: *logFormat, MetricsAddr: *metricsAddr}
 	var problems []string
 	if cfg.DatabaseURL == "" {
 		problems = append(problems, "DATABASE_URL is not set: give the PostgreSQL URL, e.g. postgres://user@127.0.0.1:5432/roster (make run sets it for you)")
@@ -220,6 +231,7 @@ func serve(ctx context.Context, cfg *config, stdout io.Writer) error {
 	}
 	defer pool.Close()
 	db := postgres.New(pool)
+	m := newMetrics(cfg, pool, db) // metrics.go: nil unless ROSTER_METRICS_ADDR is set
 
 	webCfg := web.Config{
 		BaseURL:         cfg.BaseURL,
@@ -235,6 +247,9 @@ func serve(ctx context.Context, cfg *config, stdout io.Writer) error {
 		Config:        webCfg,
 		Logger:        logger,
 	}
+	if m != nil {
+		srv.Metrics = m
+	}
 	httpServer := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           srv.Handler(),
@@ -243,6 +258,12 @@ func serve(ctx context.Context, cfg *config, stdout io.Writer) error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
+
+	stopMetrics, err := serveMetrics(cfg.MetricsAddr, m, logger)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 
 	mailCtx, stopMail := context.WithCancel(context.Background())
 	defer stopMail()
@@ -256,12 +277,18 @@ func serve(ctx context.Context, cfg *config, stdout io.Writer) error {
 			Outbox: db, Composer: mail.Composer{BaseURL: cfg.BaseURL}, Sender: sender,
 			Wake: postgres.NewMailListener(pool, logger), Logger: logger,
 		}
+		if m != nil {
+			w.Observe = m.MailResult
+		}
 		go func() { defer close(mailDone); w.Run(mailCtx) }()
 		logger.Info("mail delivery on", "smtp", cfg.SMTP.String())
 	} else {
 		close(mailDone)
 		logger.Warn("ROSTER_SMTP_URL is not set: mail is kept in the outbox and sent once an SMTP server is configured")
 	}
+
+	// Every instance runs the audit retention job; they take turns.
+	go db.RunAuditRetention(mailCtx, time.Hour, logger)
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.ListenAndServe() }()

@@ -401,7 +401,7 @@ func TestSwitchAccounts(t *testing.T) {
 	p.shotWidths("accounts-drop-down")
 	p.expectStatus(p.follow(accountItem("Acme Support")), 200, "picking Acme Support")
 	p.see("Acme Support")
-	if p.count(`//header//details[contains(@class,'accounts-menu')]//a[@aria-current='true'][.//span[normalize-space(.)='Acme Support']]`) != 1 {
+	if p.count(`//header//details[contains(@class,'accounts-menu')]//button[@aria-current='true'][.//span[normalize-space(.)='Acme Support']]`) != 1 {
 		t.Errorf("the Accounts drop-down does not mark Acme Support as the current account")
 	}
 	if s := normalizeSpace(p.text(menuButton("accounts-menu"))); !strings.Contains(s, "Acme Support") {
@@ -420,7 +420,7 @@ func TestSwitchAccounts(t *testing.T) {
 	p.see("Acme Billing")
 	p.notSee("Acme Labs")
 	p.shot("all-accounts-search")
-	p.expectStatus(p.follow(link("Acme Billing")), 200, "opening Acme Billing from All accounts")
+	p.expectStatus(p.follow(button("Acme Billing")), 200, "opening Acme Billing from All accounts")
 	if h := p.text(xp(`//main//h1`)); h != "Acme Billing" {
 		t.Errorf("opened Acme Billing from All accounts, but the heading is %q", h)
 	}

@@ -23,7 +23,7 @@ func menuLink(class, label string) chromedp.Search {
 
 // accountItem is an account in the Accounts drop-down, by name.
 func accountItem(name string) chromedp.Search {
-	return xp(`//header//details[contains(@class, 'accounts-menu')]//a[.//span[contains(@class, 'menu-item-title')][normalize-space(.)=%s]]`, lit(name))
+	return xp(`//header//details[contains(@class, 'accounts-menu')]//button[.//span[contains(@class, 'menu-item-title')][normalize-space(.)=%s]]`, lit(name))
 }
 
 // activeUser is a user's name link in Manage users' active users.

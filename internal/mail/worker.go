@@ -69,6 +69,9 @@ type Worker struct {
 	// Backoff returns the delay after a failed attempt (1 for the first);
 	// the function Backoff if nil. Tests shorten it.
 	Backoff func(attempt int) time.Duration
+	// Observe, if set, is told the result of every delivery attempt:
+	// "sent", "retry" or "failed" (for metrics).
+	Observe func(result string)
 }
 
 // Run delivers mail until ctx is cancelled, then returns nil once the mail
@@ -174,13 +177,16 @@ func (w *Worker) send(ctx context.Context, m roster.QueuedMail) error {
 	case sendErr == nil:
 		err = w.Outbox.MarkMailSent(rctx, m.ID, m.Attempt)
 		log.Info("mail sent")
+		w.observe("sent")
 	case IsTemporary(sendErr) && m.Attempt < w.maxAttempts():
 		delay := w.backoff(m.Attempt)
 		err = w.Outbox.MarkMailRetry(rctx, m.ID, m.Attempt, delay, sendErr.Error())
 		log.Warn("mail not sent, will retry", "err", sendErr, "retry_in", delay.Round(time.Second))
+		w.observe("retry")
 	default:
 		err = w.Outbox.MarkMailFailed(rctx, m.ID, m.Attempt, sendErr.Error())
 		log.Error("mail failed for good", "err", sendErr, "temporary", IsTemporary(sendErr))
+		w.observe("failed")
 	}
 	w.recordError(log, err)
 	return sendErr
@@ -239,6 +245,12 @@ func (w *Worker) backoff(attempt int) time.Duration {
 		return w.Backoff(attempt)
 	}
 	return Backoff(attempt)
+}
+
+func (w *Worker) observe(result string) {
+	if w.Observe != nil {
+		w.Observe(result)
+	}
 }
 
 func (w *Worker) logger() *slog.Logger {

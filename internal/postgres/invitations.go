@@ -4,19 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"roster/internal/roster"
-)
-
-// Resend limits: per invitation and per account, over resendWindow, so that
-// Resend Invite cannot flood someone's inbox.
-const (
-	resendWindow         = time.Hour
-	maxResendsPerInvite  = 3
-	maxResendsPerAccount = 30
 )
 
 const invitationColumns = `i.id, i.sid, i.account_id, a.sid, a.name, i.email, i.roles, i.invited_by,
@@ -88,6 +79,11 @@ func (db *DB) Invite(ctx context.Context, actor *roster.Membership, email string
 			newSID(roster.PrefixInvitation), actor.Account.ID, email, roles.Strings(), hash, actor.User.ID).Scan(&id)
 		if err != nil {
 			return mapError(err)
+		}
+		// After the insert, so that an address already invited hears that
+		// rather than about limits.
+		if err := takeInvitationMail(ctx, tx, actor.Account.ID, actor.User.ID, email); err != nil {
+			return err
 		}
 		if err := loadInvitation(ctx, tx, `i.id = $1`, &inv, id); err != nil {
 			return err
@@ -168,10 +164,10 @@ func (db *DB) Resend(ctx context.Context, actor *roster.Membership, sid string, 
 		if err := inv.CheckResendable(inv.AsOf); err != nil {
 			return err
 		}
-		if err := takeRate(ctx, tx, fmt.Sprintf("resend:invitation:%d", inv.ID), maxResendsPerInvite, roster.ReasonResendLimitInvitation); err != nil {
+		if err := takeLimit(ctx, tx, fmt.Sprintf("resend:invitation:%d", inv.ID), roster.ResendLimitPerInvitation, roster.ReasonResendLimitInvitation); err != nil {
 			return err
 		}
-		if err := takeRate(ctx, tx, fmt.Sprintf("resend:account:%d", actor.Account.ID), maxResendsPerAccount, roster.ReasonResendLimitAccount); err != nil {
+		if err := takeInvitationMail(ctx, tx, actor.Account.ID, actor.User.ID, inv.Email); err != nil {
 			return err
 		}
 		token, hash := newToken()
@@ -198,24 +194,6 @@ func (db *DB) Resend(ctx context.Context, actor *roster.Membership, sid string, 
 		return nil, mapError(err)
 	}
 	return &inv, nil
-}
-
-// takeRate records one use of key and refuses with ETOOMANY and reason when
-// key was used max times within resendWindow. It runs under a lock that
-// serialises the uses of key (the account's or the user's row), so concurrent
-// requests count correctly.
-func takeRate(ctx context.Context, tx pgx.Tx, key string, max int, reason roster.Reason) error {
-	var n int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM rate_events WHERE key = $1 AND created_at > now() - $2::interval`, key, resendWindow).Scan(&n); err != nil {
-		return err
-	}
-	if n >= max {
-		return roster.Refuse(roster.ETOOMANY, reason).With("limit", max)
-	}
-	_, err := tx.Exec(ctx, `
-		WITH gone AS (DELETE FROM rate_events WHERE created_at < now() - interval '1 day')
-		INSERT INTO rate_events (key) VALUES ($1)`, key)
-	return err
 }
 
 // Revoke ends a pending (or expired) invitation: its link stops working and

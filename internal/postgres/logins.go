@@ -9,12 +9,24 @@ import (
 	"roster/internal/roster"
 )
 
-// loginTouchEvery bounds how often a request writes last_seen_at: the idle
+// maxTouchEvery bounds how often a request writes last_seen_at: the idle
 // timeout needs minutes, not every request.
-const loginTouchEvery = 5 * time.Minute
+const maxTouchEvery = 5 * time.Minute
+
+// touchEvery is how stale last_seen_at may get before a request refreshes it:
+// a quarter of the idle limit, at most maxTouchEvery. A login is then never
+// seen as idler than it is by more than a quarter of the limit, so someone
+// active is not signed out however short the limit is.
+func touchEvery(idle time.Duration) time.Duration {
+	return min(idle/4, maxTouchEvery)
+}
+
+// errDeactivated answers a deactivated login that proved its password.
+var errDeactivated = roster.Errorf(roster.EFORBIDDEN, "This login has been deactivated, so it can't sign in. If you think that's a mistake, ask whoever runs Roster for your organisation to reactivate it.")
 
 // CreateLogin records a new signed-in session for the user and returns its
-// id, which the web session keeps.
+// id, which the web session keeps. A deactivated user gets EFORBIDDEN: every
+// way of signing in passes here, after the password was checked.
 func (db *DB) CreateLogin(ctx context.Context, userID int64, ip, userAgent string) (string, error) {
 	var b [24]byte
 	rand.Read(b[:])
@@ -22,26 +34,33 @@ func (db *DB) CreateLogin(ctx context.Context, userID int64, ip, userAgent strin
 	if len(userAgent) > 300 {
 		userAgent = userAgent[:300]
 	}
-	_, err := db.Pool.Exec(ctx, `INSERT INTO logins (id, user_id, ip, user_agent) VALUES ($1, $2, $3, $4)`, id, userID, ip, userAgent)
+	tag, err := db.Pool.Exec(ctx, `
+		INSERT INTO logins (id, user_id, ip, user_agent)
+		SELECT $1, id, $3, $4 FROM users WHERE id = $2 AND deactivated_at IS NULL`, id, userID, ip, userAgent)
+	if err == nil && tag.RowsAffected() == 0 {
+		return "", errDeactivated
+	}
 	return id, err
 }
 
-// LoginUser returns the user of a live login: not revoked, seen within idle
-// and created within absolute. Otherwise ENOTFOUND (the caller treats the
-// request as signed out). It refreshes last_seen_at at most every few minutes.
+// LoginUser returns the user of a live login: not revoked, seen within idle,
+// created within absolute, and the user not deactivated. Otherwise ENOTFOUND
+// (the caller treats the request as signed out). It refreshes last_seen_at
+// once it is older than touchEvery(idle), judged by the database's clock like
+// the idle check.
 func (db *DB) LoginUser(ctx context.Context, loginID string, idle, absolute time.Duration) (*roster.User, error) {
 	var u roster.User
-	var lastSeen time.Time
+	var stale bool
 	err := scanUser(db.Pool.QueryRow(ctx, `
-		SELECT `+userColumns+`, l.last_seen_at
+		SELECT `+userColumns+`, l.last_seen_at < now() - $4::interval
 		FROM logins l JOIN users u ON u.id = l.user_id
-		WHERE l.id = $1 AND l.revoked_at IS NULL
+		WHERE l.id = $1 AND l.revoked_at IS NULL AND u.deactivated_at IS NULL
 		  AND l.last_seen_at > now() - $2::interval
-		  AND l.created_at > now() - $3::interval`, loginID, idle, absolute), &u, &lastSeen)
+		  AND l.created_at > now() - $3::interval`, loginID, idle, absolute, touchEvery(idle)), &u, &stale)
 	if err != nil {
 		return nil, mapError(err)
 	}
-	if time.Since(lastSeen) > loginTouchEvery {
+	if stale {
 		if _, err := db.Pool.Exec(ctx, `UPDATE logins SET last_seen_at = now() WHERE id = $1`, loginID); err != nil {
 			return nil, err
 		}

@@ -136,6 +136,9 @@ func (db *DB) ChangeRoles(ctx context.Context, actor *roster.Membership, targetS
 			g.account.ID, g.target.User.ID, roles.Strings()); err != nil {
 			return err
 		}
+		if err := revokeUngrantable(ctx, tx, g.account.ID, g.target.User.ID, roles, g.actor.User.ID); err != nil {
+			return err
+		}
 		change = &roster.MemberChange{Action: roster.AuditRolesChanged, Account: g.account, Actor: g.actor.User, Target: g.target.User, Before: g.target.Roles, After: roles}
 		return finishChange(ctx, tx, change, origin)
 	})
@@ -257,6 +260,41 @@ func finishChange(ctx context.Context, tx pgx.Tx, c *roster.MemberChange, origin
 	}
 	for _, m := range roster.MemberChangeMails(*c) {
 		if _, err := enqueueMail(ctx, tx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// revokeUngrantable revokes the pending invitations that inviterID sent in the
+// account and may no longer grant with their new roles (an Administrator who
+// invited an Administrator and was then made Support), so that nobody joins
+// with more than their inviter may give. roster.Authorize decides, as it did
+// when they were sent; by is who lowered the inviter's roles.
+func revokeUngrantable(ctx context.Context, tx pgx.Tx, accountID, inviterID int64, newRoles roster.RoleSet, by int64) error {
+	rows, err := tx.Query(ctx, `
+		SELECT id, roles FROM invitations
+		WHERE account_id = $1 AND invited_by = $2 AND status = 'pending' FOR UPDATE`, accountID, inviterID)
+	if err != nil {
+		return err
+	}
+	type pending struct {
+		id    int64
+		roles []string
+	}
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pending, error) {
+		var p pending
+		return p, r.Scan(&p.id, &p.roles)
+	})
+	if err != nil {
+		return err
+	}
+	inviter := roster.Member{UserID: inviterID, Roles: newRoles}
+	for _, p := range all {
+		if roster.Authorize(roster.ActInvite, inviter, nil, roster.ParseRoleSet(p.roles)) == nil {
+			continue
+		}
+		if err := closeInvitation(ctx, tx, p.id, roster.InvitationRevoked, roster.ClosedInviterDemoted, &by); err != nil {
 			return err
 		}
 	}

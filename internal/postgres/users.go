@@ -20,10 +20,6 @@ func scanUser(row pgx.Row, u *roster.User, extra ...any) error {
 	return row.Scan(append([]any{&u.ID, &u.SID, &u.Email, &u.Name, &u.EmailVerifiedAt, &u.CreatedAt}, extra...)...)
 }
 
-// maxMailsPerHour bounds verification and reset mails to one user, so the
-// forms cannot be used to flood an inbox.
-const maxMailsPerHour = 3
-
 // VerifyEmailTTL is how long an email verification link stays valid.
 const VerifyEmailTTL = 48 * time.Hour
 
@@ -132,7 +128,7 @@ func (db *DB) ResendVerification(ctx context.Context, userID int64) (err error) 
 		if u.Verified() {
 			return roster.Refuse(roster.ECONFLICT, roster.ReasonAlreadyVerified)
 		}
-		if err := takeRate(ctx, tx, fmt.Sprintf("verify:user:%d", u.ID), maxMailsPerHour, roster.ReasonVerifyLimit); err != nil {
+		if err := takeLimit(ctx, tx, fmt.Sprintf("verify:user:%d", u.ID), roster.AccountMailLimitPerUser, roster.ReasonVerifyLimit); err != nil {
 			return err
 		}
 		return issueUserToken(ctx, tx, &u, roster.MailVerifyEmail, VerifyEmailTTL)
@@ -187,7 +183,7 @@ func (db *DB) RequestPasswordReset(ctx context.Context, email string) (err error
 			return err
 		}
 		// Past the limit, quietly send nothing: the answer must not differ.
-		if err := takeRate(ctx, tx, fmt.Sprintf("reset:user:%d", u.ID), maxMailsPerHour, roster.ReasonVerifyLimit); roster.ErrorCode(err) == roster.ETOOMANY {
+		if err := takeLimit(ctx, tx, fmt.Sprintf("reset:user:%d", u.ID), roster.AccountMailLimitPerUser, roster.ReasonVerifyLimit); roster.ErrorCode(err) == roster.ETOOMANY {
 			return nil
 		} else if err != nil {
 			return err

@@ -15,6 +15,11 @@ const (
 	AuditMemberRemoved      AuditAction = "member.removed"
 	AuditMemberLeft         AuditAction = "member.left"
 	AuditOwnershipTransfer  AuditAction = "account.ownership_transferred"
+	AuditExported           AuditAction = "audit.exported"
+	AuditRetentionChanged   AuditAction = "audit.retention_changed"
+	AuditUserDeactivated    AuditAction = "user.deactivated"
+	AuditUserReactivated    AuditAction = "user.reactivated"
+	AuditPasswordReset      AuditAction = "user.password_reset"
 )
 
 // AuditActions lists every action, for the audit log's filter.
@@ -22,6 +27,8 @@ var AuditActions = []AuditAction{
 	AuditInvitationSent, AuditInvitationResent, AuditInvitationRevoked,
 	AuditInvitationAccepted, AuditInvitationDeclined,
 	AuditRolesChanged, AuditMemberRemoved, AuditMemberLeft, AuditOwnershipTransfer,
+	AuditExported, AuditRetentionChanged,
+	AuditUserDeactivated, AuditUserReactivated, AuditPasswordReset,
 }
 
 // Label is the action for people.
@@ -45,6 +52,16 @@ func (a AuditAction) Label() string {
 		return "User left"
 	case AuditOwnershipTransfer:
 		return "Ownership transferred"
+	case AuditExported:
+		return "Audit log exported"
+	case AuditRetentionChanged:
+		return "Audit retention changed"
+	case AuditUserDeactivated:
+		return "Login deactivated"
+	case AuditUserReactivated:
+		return "Login reactivated"
+	case AuditPasswordReset:
+		return "Password reset by an operator"
 	}
 	return string(a)
 }

@@ -50,9 +50,11 @@ const (
 	ReasonUnverified            Reason = "unverified"              // verify before accepting
 	ReasonAlreadyVerified       Reason = "already_verified"        //
 	ReasonLinkUsed              Reason = "link_used"               // a user token expired or used
-	ReasonResendLimitInvitation Reason = "resend_limit_invitation" // params: limit
-	ReasonResendLimitAccount    Reason = "resend_limit_account"    // params: limit
-	ReasonVerifyLimit           Reason = "verify_limit"            // params: limit
+	ReasonResendLimitInvitation Reason = "resend_limit_invitation" // params: limit, retry_at
+	ReasonInviteLimitRecipient  Reason = "invite_limit_recipient"  // params: limit, retry_at
+	ReasonInviteLimitInviter    Reason = "invite_limit_inviter"    // params: limit, retry_at
+	ReasonInviteLimitAccount    Reason = "invite_limit_account"    // params: limit, retry_at
+	ReasonVerifyLimit           Reason = "verify_limit"            // params: limit, retry_at
 	ReasonNoPermission          Reason = "no_permission"           // the actor's roles changed meanwhile
 )
 

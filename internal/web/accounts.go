@@ -12,8 +12,8 @@ import (
 
 const accountsPageSize = 25
 
-// accountPages are View all accounts, Create account, an account's console
-// home and Account settings.
+// accountPages are View all accounts, Create account, switching to an
+// account, an account's console home and Account settings.
 type accountPages struct {
 	*site
 	store AccountStore
@@ -52,8 +52,23 @@ func (s *accountPages) createAccount(w http.ResponseWriter, r *http.Request) err
 			s.render(w, r, httpStatus(err), templates.NewAccount(s.chrome(r), r.PostFormValue("name"), errs))
 		})
 	}
+	s.Sessions.Put(r.Context(), sessLastAccount, a.SID)
 	s.flash(r, templates.FlashAccountCreated(a.Name))
 	http.Redirect(w, r, templates.AccountURL(a.SID), http.StatusSeeOther)
+	return nil
+}
+
+// switchAccount records the account of the URL as the one used last (for the
+// Accounts drop-down's order and where sign-in lands) and opens it. It is a
+// POST, so the write happens only on a same-origin form submit, never on a
+// mere visit or a cross-site link.
+func (s *accountPages) switchAccount(w http.ResponseWriter, r *http.Request) error {
+	m := currentMembership(r)
+	if err := s.store.TouchMembership(r.Context(), m.Account.ID, m.User.ID); err != nil {
+		return err
+	}
+	s.Sessions.Put(r.Context(), sessLastAccount, m.Account.SID)
+	http.Redirect(w, r, templates.AccountURL(m.Account.SID), http.StatusSeeOther)
 	return nil
 }
 

@@ -26,14 +26,14 @@ func TestCreateAccountsAndSwitch(t *testing.T) {
 	}
 	mustContain(t, res.Body, "Looms", "Owner")
 
-	// The Accounts drop-down lists the most recently used first.
-	c.get("/accounts/" + first)
-	body := c.get("/accounts/" + first).Body
-	if strings.Index(body, "/accounts/"+first+`"`) > strings.Index(body, "/accounts/"+second+`"`) {
+	// The Accounts drop-down lists the most recently used first; switching
+	// is a POST from it.
+	body := c.post("/accounts/"+first+"/switch", nil).Body
+	if strings.Index(body, "/accounts/"+first+`/switch"`) > strings.Index(body, "/accounts/"+second+`/switch"`) {
 		t.Fatal("drop-down does not list the account used last first")
 	}
-	body = c.get("/accounts/" + second).Body
-	if strings.Index(body, "/accounts/"+second+`"`) > strings.Index(body, "/accounts/"+first+`"`) {
+	body = c.post("/accounts/"+second+"/switch", nil).Body
+	if strings.Index(body, "/accounts/"+second+`/switch"`) > strings.Index(body, "/accounts/"+first+`/switch"`) {
 		t.Fatal("drop-down does not list the account used last first after switching")
 	}
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -115,6 +116,9 @@ func (s *authPages) readNewUser(r *http.Request) (roster.NewUser, string, error)
 func (s *site) formError(w http.ResponseWriter, r *http.Request, err error, show func(templates.Errors)) error {
 	switch roster.ErrorCode(err) {
 	case roster.EINVALID, roster.ECONFLICT, roster.EUNAUTHORIZED, roster.ETOOMANY:
+		if secs := retryAfter(err, time.Now()); secs > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		}
 		show(templates.Errors{errorField(err): errorMessage(err)})
 		return nil
 	}
@@ -148,7 +152,11 @@ func (s *authPages) signInForm(w http.ResponseWriter, r *http.Request) error {
 	if next != "" {
 		f.Notice = "Sign in to continue."
 	}
-	s.render(w, r, http.StatusOK, templates.SignIn(f, s.chrome(r).Flash))
+	flash := s.chrome(r).Flash
+	if notice, ok := signedOutNotices[r.URL.Query().Get(templates.SignedOutParam)]; ok && flash.Message == "" {
+		flash = notice
+	}
+	s.render(w, r, http.StatusOK, templates.SignIn(f, flash))
 	return nil
 }
 
@@ -159,14 +167,17 @@ func (s *authPages) signIn(w http.ResponseWriter, r *http.Request) error {
 	f := templates.SignInForm{Email: r.PostFormValue("email"), Next: safeNext(r.PostFormValue("next"))}
 	u, err := s.checkCredentials(r, f.Email, r.PostFormValue("password"))
 	if err != nil {
+		s.countSignIn(err)
 		return s.formError(w, r, err, func(errs templates.Errors) {
 			f.Errors = errs
 			s.render(w, r, httpStatus(err), templates.SignIn(f, templates.Flash{}))
 		})
 	}
 	if err := s.startLogin(r, u); err != nil {
+		s.countSignIn(err) // refused for a deactivated login
 		return err
 	}
+	s.countSignIn(nil)
 	target := f.Next
 	if target == "" {
 		target = s.landingFor(r, u)
@@ -240,6 +251,18 @@ func (s *site) landingFor(r *http.Request, u *roster.User) string {
 	return templates.AccountsPath()
 }
 
+// Sign-out tells the browser to drop the site's cookies and storage, so
+// nothing of the session outlives it on a shared computer. The browser
+// drops cookies set by that same response too, so the "you've signed out"
+// notice travels in the sign-in page's URL (templates.SignedOutPath), not in
+// a session.
+const clearSiteData = `"cookies", "storage"`
+
+var signedOutNotices = map[string]templates.Flash{
+	templates.SignedOutHere:       templates.FlashSignedOut(),
+	templates.SignedOutEverywhere: templates.FlashSignedOutEverywhere(),
+}
+
 // signOut ends the login for good and destroys the session.
 func (s *authPages) signOut(w http.ResponseWriter, r *http.Request) error {
 	if id := s.Sessions.GetString(r.Context(), sessLogin); id != "" {
@@ -247,19 +270,7 @@ func (s *authPages) signOut(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := s.Sessions.Destroy(r.Context()); err != nil {
-		return err
-	}
-	if err := s.Sessions.RenewToken(r.Context()); err != nil {
-		return err
-	}
-	s.flash(r, templates.FlashSignedOut())
-	target := templates.SignInPath()
-	if next := safeNext(r.PostFormValue("next")); next != "" {
-		target = templates.SignInNextPath(next)
-	}
-	http.Redirect(w, r, target, http.StatusSeeOther)
-	return nil
+	return s.endSession(w, r, templates.SignedOutPath(safeNext(r.PostFormValue("next"))))
 }
 
 // signOutEverywhere ends every login of the user, this one included.
@@ -267,14 +278,17 @@ func (s *authPages) signOutEverywhere(w http.ResponseWriter, r *http.Request) er
 	if err := s.store.RevokeAllLogins(r.Context(), currentUser(r).ID); err != nil {
 		return err
 	}
+	return s.endSession(w, r, templates.SignedOutEverywherePath())
+}
+
+// endSession destroys this browser's session and has the browser clear the
+// site's data, then goes to target.
+func (s *authPages) endSession(w http.ResponseWriter, r *http.Request, target string) error {
 	if err := s.Sessions.Destroy(r.Context()); err != nil {
 		return err
 	}
-	if err := s.Sessions.RenewToken(r.Context()); err != nil {
-		return err
-	}
-	s.flash(r, templates.FlashSignedOutEverywhere())
-	http.Redirect(w, r, templates.SignInPath(), http.StatusSeeOther)
+	w.Header().Set("Clear-Site-Data", clearSiteData)
+	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil
 }
 

@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
 	"roster/internal/roster"
@@ -21,6 +23,9 @@ import (
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 var errNotFound = roster.Errorf(roster.ENOTFOUND, "There's nothing here, or you don't have access to it. Check the address, or pick an account from your list.")
+
+var errMethodNotAllowed = &edgeError{http.StatusMethodNotAllowed, "That can't be done this way",
+	"This address only takes what Roster's own pages send. Go back, and use the page's button or link."}
 
 // handle adapts a handlerFunc: an error becomes a status and a page written
 // for people. Only unexpected errors are logged, with the request id that the
@@ -62,13 +67,21 @@ func httpStatus(err error) int {
 }
 
 func (s *site) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	var edge *edgeError
+	if errors.As(err, &edge) {
+		s.render(w, r, edge.status, templates.ErrorPage(s.chrome(r), edge.status, edge.heading, edge.message, ""))
+		return
+	}
 	status := httpStatus(err)
 	heading := headingByCode[roster.ErrorCode(err)]
+	if secs := retryAfter(err, time.Now()); secs > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
 	reqID := ""
 	if status == http.StatusInternalServerError {
 		reqID = middleware.GetReqID(r.Context())
 		heading = "Something went wrong"
-		s.Logger.Error("request failed", "request_id", reqID, "method", r.Method, "path", r.URL.Path, "err", err)
+		s.Logger.Error("request failed", "request_id", reqID, "method", r.Method, "route", routePattern(r), "err", err)
 	}
 	s.render(w, r, status, templates.ErrorPage(s.chrome(r), status, heading, errorMessage(err), reqID))
 }
@@ -84,7 +97,7 @@ func (s *site) render(w http.ResponseWriter, r *http.Request, status int, c temp
 	defer bufPool.Put(buf)
 	if err := c.Render(r.Context(), buf); err != nil {
 		reqID := middleware.GetReqID(r.Context())
-		s.Logger.Error("rendering failed", "request_id", reqID, "path", r.URL.Path, "err", err)
+		s.Logger.Error("rendering failed", "request_id", reqID, "route", routePattern(r), "err", err)
 		http.Error(w, "Something went wrong on our side. Reference: "+reqID, http.StatusInternalServerError)
 		return
 	}
@@ -111,7 +124,9 @@ func (s *site) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// logRequests writes one structured line per request.
+// logRequests writes one structured line per request. It logs the route
+// pattern (/invite/{token}), never the path: paths carry invitation, reset
+// and verification tokens, and the log must not hold them.
 func (s *site) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
@@ -120,10 +135,19 @@ func (s *site) logRequests(next http.Handler) http.Handler {
 		s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", middleware.GetReqID(r.Context())),
 			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("route", routePattern(r)),
 			slog.Int("status", ww.Status()),
 			slog.Int("bytes", ww.BytesWritten()),
 			slog.Duration("duration", time.Since(start)),
 		)
 	})
+}
+
+// routePattern is the pattern of the route that served r, as far as routing
+// got ("-" before routing, or when nothing matched).
+func routePattern(r *http.Request) string {
+	if p := chi.RouteContext(r.Context()).RoutePattern(); p != "" {
+		return p
+	}
+	return "-"
 }

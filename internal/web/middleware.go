@@ -2,10 +2,13 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -86,7 +89,9 @@ func (s *site) requireUser(next http.Handler) http.Handler {
 // loadAccount takes the account from the URL, never from the session, and
 // loads the caller's membership in it on every request: roles changed or
 // removed elsewhere apply at once. No membership answers 404, so an account
-// the caller is not in cannot be told from one that does not exist.
+// the caller is not in cannot be told from one that does not exist. It writes
+// nothing: a GET, even a cross-site navigation, changes no row; the account
+// used last is recorded by switchAccount, a POST.
 func (s *site) loadAccount(next http.Handler) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		u := currentUser(r)
@@ -95,12 +100,6 @@ func (s *site) loadAccount(next http.Handler) http.Handler {
 			return errNoAccount
 		} else if err != nil {
 			return err
-		}
-		if s.Sessions.GetString(r.Context(), sessLastAccount) != m.Account.SID {
-			s.Sessions.Put(r.Context(), sessLastAccount, m.Account.SID)
-			if err := s.sessionStore.TouchMembership(r.Context(), m.Account.ID, u.ID); err != nil {
-				return err
-			}
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), membershipKey{}, m)))
 		return nil
@@ -121,17 +120,131 @@ func (s *site) requirePermission(p roster.Permission) func(http.Handler) http.Ha
 	}
 }
 
-// securityHeaders sets the headers every response carries.
-func securityHeaders(next http.Handler) http.Handler {
+// hstsMaxAge is one year: browsers then use https for the console's host
+// even when someone types or follows an http:// link.
+const hstsMaxAge = "max-age=31536000"
+
+// tokenPaths are the URL prefixes whose pages carry a secret token in their
+// own URL; they send no Referer anywhere, so the token cannot leak through a
+// link or a fetched resource. The path helpers with an empty token give the
+// prefixes, so they are spelled once, in paths.go.
+var tokenPaths = []string{templates.InvitePath(""), templates.ResetPasswordPath(""), templates.VerifyPath("")}
+
+// securityHeaders sets the headers every response carries. It runs before
+// anything else answers (cross-site refusals, body limits, 404s), so no
+// response goes out without them.
+func (s *site) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
+		for _, p := range tokenPaths {
+			if strings.HasPrefix(r.URL.Path, p) {
+				h.Set("Referrer-Policy", "no-referrer")
+			}
+		}
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if s.Config.Secure() {
+			h.Set("Strict-Transport-Security", hstsMaxAge)
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// maxFormBytes bounds a request body: Roster's largest form is a few
+// kilobytes, and Go would otherwise read up to 10 MB of it.
+const maxFormBytes = 64 << 10
+
+var (
+	errTooLarge = &edgeError{http.StatusRequestEntityTooLarge, "That's too much to send",
+		"What you sent is too large (the limit is 64 KB). Check what you typed or pasted, and try again."}
+	errBadText = &edgeError{http.StatusBadRequest, "That didn't work",
+		"What you sent contains characters that can't be used, such as a NUL byte or text that isn't valid UTF-8. Check what you typed or pasted, and try again."}
+	errBadForm = &edgeError{http.StatusBadRequest, "That didn't work",
+		"The form could not be read. Reload the page and try again."}
+)
+
+// edgeError is a refusal with its own status and page: at the edge, before
+// any handler runs, or from the router (405).
+type edgeError struct {
+	status           int
+	heading, message string
+}
+
+func (e *edgeError) Error() string { return e.message }
+
+// checkInput bounds request bodies and reads every form up front, then
+// refuses text that PostgreSQL would refuse (a NUL byte, invalid UTF-8) in
+// the path, the query string and the form, with 400. Handlers then never
+// see such text: one place, instead of a check in every form.
+func (s *site) checkInput(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > maxFormBytes {
+			s.refuse(w, r, errTooLarge)
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		}
+		if err := readForm(r); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				s.refuse(w, r, errTooLarge)
+			} else {
+				s.refuse(w, r, errBadForm)
+			}
+			return
+		}
+		if !goodText(r.URL.Path) || !goodValues(r.Form) {
+			s.refuse(w, r, errBadText)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// readForm parses the query string and, for POST, PUT and PATCH, the body
+// into r.Form, so that handlers' FormValue calls read nothing more.
+func readForm(r *http.Request) error {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		if err := r.ParseMultipartForm(maxFormBytes); err != nil {
+			return err
+		}
+		if r.MultipartForm != nil && len(r.MultipartForm.File) > 0 {
+			return errors.New("file uploads are not accepted")
+		}
+		return nil
+	}
+	return r.ParseForm()
+}
+
+// goodText reports whether s can be stored as PostgreSQL text.
+func goodText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
+func goodValues(v url.Values) bool {
+	for k, vs := range v {
+		if !goodText(k) {
+			return false
+		}
+		for _, x := range vs {
+			if !goodText(x) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// refuse answers an edge error with a page. No session is loaded this early,
+// so the page has no menus.
+func (s *site) refuse(w http.ResponseWriter, r *http.Request, e *edgeError) {
+	if e.status == http.StatusRequestEntityTooLarge {
+		// The rest of the body is not read; don't reuse the connection.
+		w.Header().Set("Connection", "close")
+	}
+	s.render(w, r, e.status, templates.ErrorPage(templates.Chrome{}, e.status, e.heading, e.message, ""))
 }
 
 // noStore keeps signed-in pages out of shared and browser caches.
@@ -204,9 +317,36 @@ func (s *site) trusted(a netip.Addr) bool {
 	return false
 }
 
-// safeNext accepts only a local path to return to after sign-in.
+// maxNextLen bounds next: the longest page address Roster links to is far
+// shorter.
+const maxNextLen = 2048
+
+// safeNext returns next when it is a path on this origin to go back to after
+// signing in, and "" otherwise. Browsers normalise a URL before resolving it
+// (they strip tabs and newlines anywhere and control characters at the ends,
+// and read `\` as `/`), so a check of the raw text is not enough: only
+// printable ASCII is accepted, no backslash, and a path that is not, even
+// percent-decoded once, a scheme-relative `//host`.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if next == "" || len(next) > maxNextLen || next[0] != '/' {
+		return ""
+	}
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return ""
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return ""
+	}
+	// u.Path is percent-decoded: an encoded slash, backslash or control
+	// character must not turn into a host either, should anything between
+	// here and the browser decode it.
+	p := u.Path
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsFunc(p, func(r rune) bool {
+		return r < ' ' || r == 0x7f || r == '\\' || r == utf8.RuneError
+	}) {
 		return ""
 	}
 	return next

@@ -47,6 +47,8 @@ type Server struct {
 	CheckPassword PasswordChecker
 	Config        Config
 	Logger        *slog.Logger
+	// Metrics, when set, counts requests, sign-ins and invitations.
+	Metrics Metrics
 }
 
 // Hasher hashes and verifies passwords with bounded concurrency.
@@ -57,13 +59,15 @@ type Hasher interface {
 }
 
 // NewSessions configures scs for Roster: the session row lives in
-// PostgreSQL (store), the cookie is HttpOnly and SameSite=Lax, and Secure
-// with the __Host- name when the console is served over https. The idle
-// timeout is enforced on the login row, not by scs, so that a session is not
-// written back on every request.
+// PostgreSQL (store) under a SHA-256 of its token, so the table alone does
+// not let anyone sign in as anybody; the cookie is HttpOnly and SameSite=Lax,
+// and Secure with the __Host- name when the console is served over https.
+// The idle timeout is enforced on the login row, not by scs, so that a
+// session is not written back on every request.
 func NewSessions(store scs.Store, cfg Config) *scs.SessionManager {
 	sm := scs.New()
 	sm.Store = store
+	sm.HashTokenInStore = true
 	sm.Lifetime = cfg.AbsoluteTimeout
 	sm.Cookie.Name = "roster_session"
 	sm.Cookie.HttpOnly = true
@@ -78,22 +82,25 @@ func NewSessions(store scs.Store, cfg Config) *scs.SessionManager {
 }
 
 // Handler returns the console's HTTP handler with every middleware applied.
+// The store is wrapped for metrics first (metrics.go), before the handler
+// groups take their parts of it, so that invitation events are counted
+// whichever page causes them.
 func (s *Server) Handler() http.Handler {
-	// Cross-origin state changes are refused for the whole console: the
-	// browser's Sec-Fetch-Site / Origin headers must say same origin.
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "Cross-site request refused. Reload the page and try again.", http.StatusForbidden)
-	}))
-	return cop.Handler(s.router())
+	s.instrumentStore()
+	return s.router()
 }
 
 // router is the console's route table. Paths are spelled here and, for
 // links, in web/templates/paths.go; a test checks that the two agree.
+//
+// The middleware order matters: the request id and the log line come first,
+// then the security headers, so that every answer after them carries the
+// headers, refusals included; then cross-site refusal, then the body limit
+// and the input check, and only then sessions and handlers.
 func (s *Server) router() *chi.Mux {
 	site := &site{
 		Sessions: s.Sessions, Hasher: s.Hasher, CheckPassword: s.CheckPassword,
-		Config: s.Config, Logger: s.Logger, sessionStore: s.Store,
+		Config: s.Config, Logger: s.Logger, Metrics: s.Metrics, sessionStore: s.Store,
 	}
 	auth := &authPages{site, s.Store}
 	accounts := &accountPages{site, s.Store}
@@ -104,12 +111,17 @@ func (s *Server) router() *chi.Mux {
 	h := site.handle
 
 	r := chi.NewRouter()
+	r.Use(site.measureRequests) // metrics.go
 	r.Use(middleware.RequestID)
 	r.Use(site.logRequests)
 	r.Use(site.recoverPanics)
-	r.Use(securityHeaders)
+	r.Use(site.securityHeaders)
+	r.Use(site.crossOriginProtection().Handler)
+	r.Use(site.checkInput)
 
-	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler(static.FS)))
+	assets := http.StripPrefix("/static/", staticHandler(static.FS))
+	r.Get("/static/*", assets.ServeHTTP)
+	r.Head("/static/*", assets.ServeHTTP)
 	r.Get("/healthz", healthz)
 	r.Get("/readyz", readyz(s.Store, s.Logger))
 
@@ -145,9 +157,10 @@ func (s *Server) router() *chi.Mux {
 			r.Route("/accounts/{AccountSid}", func(r chi.Router) {
 				r.Use(site.loadAccount)
 				r.Get("/", h(accounts.home))
+				r.Post("/switch", h(accounts.switchAccount))
 				manageUsers.routes(r) // manage_users.go: /users…, /invitations/…
 				ownership.routes(r)   // ownership.go: /leave, /transfer
-				audit.routes(r)       // audit.go: /audit
+				audit.routes(r)       // audit.go: /audit, its export and retention
 				r.Group(func(r chi.Router) {
 					r.Use(site.requirePermission(roster.EditSettings))
 					r.Get("/settings", h(accounts.settingsForm))
@@ -156,9 +169,23 @@ func (s *Server) router() *chi.Mux {
 			})
 		})
 		r.NotFound(h(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))
+		r.MethodNotAllowed(h(func(w http.ResponseWriter, r *http.Request) error { return errMethodNotAllowed }))
 	})
 	return r
 }
+
+// crossOriginProtection refuses cross-origin state changes for the whole
+// console: the browser's Sec-Fetch-Site / Origin headers must say same origin.
+func (s *site) crossOriginProtection() *http.CrossOriginProtection {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.refuse(w, r, errCrossSite)
+	}))
+	return cop
+}
+
+var errCrossSite = &edgeError{http.StatusForbidden, "Request refused",
+	"Cross-site request refused. Reload the page and try again."}
 
 // staticHandler serves embedded assets with a short cache lifetime.
 func staticHandler(fsys fs.FS) http.Handler {

@@ -7,11 +7,12 @@ import (
 )
 
 // site is what every handler group shares: the session manager, password
-// hashing and checking, the deployment's configuration, the logger, and the
-// SessionStore that loads the caller on each request. Its methods are the
-// middleware (middleware.go), rendering and error pages (errors.go), flash
-// messages, and starting a login (auth.go). The exported-looking fields keep
-// the names they have on Server.
+// hashing and checking, the deployment's configuration, the logger, the
+// metrics (nil counts nothing), and the SessionStore that loads the caller
+// on each request. Its methods are the middleware (middleware.go,
+// metrics.go), rendering and error pages (errors.go), flash messages, and
+// starting a login (auth.go). The exported-looking fields keep the names
+// they have on Server.
 //
 // A handler group is a small struct of the site and its own store interface,
 // e.g. manageUsersPages{*site, ManageUsersStore}: its methods reach the
@@ -23,5 +24,6 @@ type site struct {
 	CheckPassword PasswordChecker
 	Config        Config
 	Logger        *slog.Logger
+	Metrics       Metrics
 	sessionStore  SessionStore
 }

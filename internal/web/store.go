@@ -40,7 +40,6 @@ type ReadyStore interface {
 type SessionStore interface {
 	LoginUser(ctx context.Context, loginID string, idle, absolute time.Duration) (*roster.User, error)
 	ActorMembership(ctx context.Context, accountSID string, userID int64) (*roster.Membership, error)
-	TouchMembership(ctx context.Context, accountID, userID int64) error
 	UserAccounts(ctx context.Context, userID int64, limit int) ([]roster.Membership, error)
 	CountPendingInvitationsFor(ctx context.Context, email string) (int, error)
 	CreateLogin(ctx context.Context, userID int64, ip, userAgent string) (string, error)
@@ -64,9 +63,11 @@ type LoginStore interface {
 	CountLogins(ctx context.Context, userID int64) (int, error)
 }
 
-// AccountStore is what View all accounts, Create account and Account
-// settings need (accounts.go).
+// AccountStore is what View all accounts, Create account, switching
+// accounts and Account settings need (accounts.go).
 type AccountStore interface {
+	// TouchMembership records the account as the one the user used last.
+	TouchMembership(ctx context.Context, accountID, userID int64) error
 	SearchUserAccounts(ctx context.Context, userID int64, query, after string, limit int) (*roster.AccountPage, error)
 	CreateAccount(ctx context.Context, userID int64, name string) (*roster.Account, error)
 	UpdateAccountSettings(ctx context.Context, actor *roster.Membership, name string, ttl time.Duration) error
@@ -114,7 +115,13 @@ type InviteeStore interface {
 	ActorMembership(ctx context.Context, accountSID string, userID int64) (*roster.Membership, error)
 }
 
-// AuditStore is what the audit log needs (audit.go).
+// AuditStore is what the audit log, its export and its retention setting
+// need (audit.go).
 type AuditStore interface {
 	ListAudit(ctx context.Context, accountID int64, f roster.AuditFilter, after string, limit int) (*roster.AuditPage, error)
+	// ExportAudit records the export, then calls emit for each matching
+	// event, newest first, without holding the whole log.
+	ExportAudit(ctx context.Context, actor *roster.Membership, f roster.AuditFilter, format string, origin roster.Origin, emit func(roster.AuditEvent) error) error
+	AuditRetention(ctx context.Context, accountID int64) (int, error)
+	SetAuditRetention(ctx context.Context, actor *roster.Membership, months int, origin roster.Origin) error
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"roster/internal/roster"
 )
@@ -42,13 +43,19 @@ var refusals = map[roster.Reason]refusal{
 	roster.ReasonAlreadyVerified: {"", says("Your email address is already verified.")},
 	roster.ReasonLinkUsed:        {"", says("This link has expired or was already used. Ask for a new one.")},
 	roster.ReasonResendLimitInvitation: {"", func(p map[string]string) string {
-		return fmt.Sprintf("This invitation was resent %s times in the last hour. Wait a while before resending it again, so the invitee isn't flooded with mail.", p["limit"])
+		return fmt.Sprintf("This invitation was resent %s times in the last hour, so the invitee isn't flooded with mail. %s", p["limit"], tryAgain(p))
 	}},
-	roster.ReasonResendLimitAccount: {"", func(p map[string]string) string {
-		return fmt.Sprintf("Invitations in this account were resent %s times in the last hour. Wait a while before resending more.", p["limit"])
+	roster.ReasonInviteLimitRecipient: {"email", func(p map[string]string) string {
+		return fmt.Sprintf("This address already got %s invitation emails in the last hour, from Roster as a whole. %s", p["limit"], tryAgain(p))
+	}},
+	roster.ReasonInviteLimitInviter: {"", func(p map[string]string) string {
+		return fmt.Sprintf("You sent %s invitations in the last hour, which is as many as one person can. %s", p["limit"], tryAgain(p))
+	}},
+	roster.ReasonInviteLimitAccount: {"", func(p map[string]string) string {
+		return fmt.Sprintf("This account sent %s invitations in the last hour, which is as many as one account can. %s", p["limit"], tryAgain(p))
 	}},
 	roster.ReasonVerifyLimit: {"", func(p map[string]string) string {
-		return fmt.Sprintf("We've already sent %s verification emails in the last hour. Check your spam folder, or try again later.", p["limit"])
+		return fmt.Sprintf("We've already sent %s of these emails in the last hour. Check your spam folder. %s", p["limit"], tryAgain(p))
 	}},
 	roster.ReasonNoPermission: {"", says("You no longer have permission to do this.")},
 }
@@ -92,3 +99,31 @@ func errorField(err error) string {
 	}
 	return e.Field
 }
+
+// tryAgain says when a limit lets the person try again, from the refusal's
+// retry_at.
+func tryAgain(p map[string]string) string {
+	t, err := time.Parse(time.RFC3339, p["retry_at"])
+	if err != nil {
+		return "Try again later."
+	}
+	return "You can try again after " + t.UTC().Format("15:04 UTC") + "."
+}
+
+// retryAfter is the number of seconds until a limit lets the person try
+// again, for the Retry-After header; 0 when err says nothing of it.
+func retryAfter(err error, now time.Time) int {
+	var e *roster.Error
+	if !errors.As(err, &e) {
+		return 0
+	}
+	t, perr := time.Parse(time.RFC3339, e.Params["retry_at"])
+	if perr != nil {
+		return 0
+	}
+	return max(1, int(t.Sub(now).Seconds()+0.999))
+}
+
+// ErrorText is the sentence a person reads for err, for other front ends
+// (the command line) that say the same things as the pages.
+func ErrorText(err error) string { return errorMessage(err) }

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"strconv"
 	"time"
 
 	"roster/internal/roster"
@@ -17,10 +18,11 @@ func FlashWelcome(email string) Flash {
 	return success("Welcome to Roster! We've sent a link to " + email + " to verify your address.")
 }
 
-// FlashSignedOut follows Sign out.
+// FlashSignedOut follows Sign out. It is shown by the sign-in page that
+// SignedOutPath names, since sign-out clears the session that would carry it.
 func FlashSignedOut() Flash { return info("You've signed out.") }
 
-// FlashSignedOutEverywhere follows Sign out everywhere.
+// FlashSignedOutEverywhere follows Sign out everywhere (SignedOutEverywherePath).
 func FlashSignedOutEverywhere() Flash {
 	return info("You've signed out on every browser and device.")
 }
@@ -51,6 +53,11 @@ func FlashAccountCreated(account string) Flash {
 
 // FlashSettingsSaved follows Account settings.
 func FlashSettingsSaved() Flash { return success("Settings saved.") }
+
+// FlashRetentionSaved follows changing how long the audit log keeps events.
+func FlashRetentionSaved(months int) Flash {
+	return success("The audit log now keeps events for " + strconv.Itoa(months) + " months.")
+}
 
 // FlashInvited follows Send Invitation.
 func FlashInvited(email string, expires time.Time) Flash {

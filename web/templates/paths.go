@@ -29,6 +29,31 @@ func SignInNextPath(next string) string { return SignInPath() + "?next=" + url.Q
 // of a link token: an invitee with a login signs in, then accepts.
 func SignInToInvitationPath(token string) string { return SignInNextPath(InvitePath(token)) }
 
+// After signing out the sign-in form says so: the notice travels in its URL,
+// as signing out has the browser clear the site's cookies, the session's
+// with them. SignedOutParam is the query parameter, and its values say
+// which sign-out it was.
+const (
+	SignedOutParam      = "signed_out"
+	SignedOutHere       = "this"
+	SignedOutEverywhere = "all"
+)
+
+// SignedOutPath is the sign-in form after Sign out; it returns to next, a
+// local path, when not "", once signed in again.
+func SignedOutPath(next string) string {
+	v := url.Values{SignedOutParam: {SignedOutHere}}
+	if next != "" {
+		v.Set("next", next)
+	}
+	return withQuery(SignInPath(), v)
+}
+
+// SignedOutEverywherePath is the sign-in form after Sign out everywhere.
+func SignedOutEverywherePath() string {
+	return withQuery(SignInPath(), url.Values{SignedOutParam: {SignedOutEverywhere}})
+}
+
 // SignOutPath ends this browser's session (POST).
 func SignOutPath() string { return "/logout" }
 
@@ -91,11 +116,22 @@ func NewAccountPath() string { return "/accounts/new" }
 // is below it.
 func AccountURL(accountSID string) string { return AccountsPath() + "/" + seg(accountSID) }
 
+// SwitchPath opens an account and records it as the one used last, for the
+// Accounts drop-down's order and where sign-in lands (POST).
+func SwitchPath(accountSID string) string { return AccountURL(accountSID) + "/switch" }
+
 // SettingsPath is Account settings.
 func SettingsPath(accountSID string) string { return AccountURL(accountSID) + "/settings" }
 
 // AuditPath is the account's audit log.
 func AuditPath(accountSID string) string { return AccountURL(accountSID) + "/audit" }
+
+// AuditExportPath downloads the audit log of the current filter as CSV or
+// JSON (POST: the export is itself audited).
+func AuditExportPath(accountSID string) string { return AuditPath(accountSID) + "/export" }
+
+// AuditRetentionPath sets how many months the audit log keeps events (POST).
+func AuditRetentionPath(accountSID string) string { return AuditPath(accountSID) + "/retention" }
 
 // LeavePath asks, then leaves the account.
 func LeavePath(accountSID string) string { return AccountURL(accountSID) + "/leave" }

@@ -1,0 +1,28 @@
+package roster
+
+import "time"
+
+// Limit is how many times something may happen within a window.
+type Limit struct {
+	Max    int
+	Window time.Duration
+}
+
+// Limits on mail that people can make Roster send to others. Every path that
+// mails an invitation (invite, resend, re-invite after revoke, bulk imports)
+// counts against all the limits that apply to it, and the store counts them in
+// the database, so they hold across instances. The numbers are generous for
+// people doing their job and small for anyone using invitations to flood an
+// inbox.
+var (
+	// Invitation mails to one address, from any account and any inviter.
+	InviteLimitPerRecipient = Limit{Max: 5, Window: time.Hour}
+	// Invitation mails sent by one person, across their accounts.
+	InviteLimitPerInviter = Limit{Max: 200, Window: time.Hour}
+	// Invitation mails from one account.
+	InviteLimitPerAccount = Limit{Max: 500, Window: time.Hour}
+	// Resends of one invitation.
+	ResendLimitPerInvitation = Limit{Max: 3, Window: time.Hour}
+	// Verification and password reset mails to one login.
+	AccountMailLimitPerUser = Limit{Max: 3, Window: time.Hour}
+)
