@@ -1,17 +1,323 @@
 package templates
 
+import "net/url"
+
 // The console's paths, built by name so that a route is spelled once here and
-// in the router, not concatenated wherever a link is made. Mail makes them
-// absolute with its configured base URL.
+// once in the router (internal/web), never concatenated where a link is made.
+// Mail makes them absolute with its configured base URL. A test in
+// internal/web walks the router and checks that every helper here names a
+// route it serves, and that every route has a helper.
+//
+// Ids and tokens are path-escaped: they come from the database or from a URL
+// the visitor typed, and must stay one path segment either way.
 
-// AccountsPath is View all accounts.
-func AccountsPath() string { return "/accounts" }
+func seg(s string) string { return url.PathEscape(s) }
 
-// InvitePath is an invitee's landing page for a link token.
-func InvitePath(token string) string { return "/invite/" + token }
+// Signing in and out, and the login's own pages.
 
-// VerifyPath is the page that confirms an email address with a link token.
-func VerifyPath(token string) string { return "/verify/" + token }
+// SignUpPath is the sign-up form: a new login with an account of its own.
+func SignUpPath() string { return "/signup" }
+
+// SignInPath is the sign-in form.
+func SignInPath() string { return "/login" }
+
+// SignInNextPath is the sign-in form that returns to next, a local path,
+// once signed in.
+func SignInNextPath(next string) string { return SignInPath() + "?next=" + url.QueryEscape(next) }
+
+// SignInToInvitationPath is the sign-in form that returns to the invitation
+// of a link token: an invitee with a login signs in, then accepts.
+func SignInToInvitationPath(token string) string { return SignInNextPath(InvitePath(token)) }
+
+// After signing out the sign-in form says so: the notice travels in its URL,
+// as signing out has the browser clear the site's cookies, the session's
+// with them. SignedOutParam is the query parameter, and its values say
+// which sign-out it was.
+const (
+	SignedOutParam      = "signed_out"
+	SignedOutHere       = "this"
+	SignedOutEverywhere = "all"
+)
+
+// SignedOutPath is the sign-in form after Sign out; it returns to next, a
+// local path, when not "", once signed in again.
+func SignedOutPath(next string) string {
+	v := url.Values{SignedOutParam: {SignedOutHere}}
+	if next != "" {
+		v.Set("next", next)
+	}
+	return withQuery(SignInPath(), v)
+}
+
+// SignedOutEverywherePath is the sign-in form after Sign out everywhere.
+func SignedOutEverywherePath() string {
+	return withQuery(SignInPath(), url.Values{SignedOutParam: {SignedOutEverywhere}})
+}
+
+// SignOutPath ends this browser's session (POST).
+func SignOutPath() string { return "/logout" }
+
+// SignOutEverywherePath ends every session of the signed-in user (POST).
+func SignOutEverywherePath() string { return "/logout/everywhere" }
+
+// ForgotPasswordPath asks for a password reset link.
+func ForgotPasswordPath() string { return "/password/forgot" }
 
 // ResetPasswordPath is the page that sets a new password with a link token.
-func ResetPasswordPath(token string) string { return "/password/reset/" + token }
+func ResetPasswordPath(token string) string { return "/password/reset/" + seg(token) }
+
+// VerifyPath is the page that confirms an email address with a link token.
+func VerifyPath(token string) string { return "/verify/" + seg(token) }
+
+// ResendVerificationPath mails a new verification link (POST).
+func ResendVerificationPath() string { return "/verify/resend" }
+
+// ProfilePath is the signed-in user's profile.
+func ProfilePath() string { return "/profile" }
+
+// An invitee's pages: the mailed link, and their own list in the console.
+
+// InvitePath is an invitee's landing page for a link token.
+func InvitePath(token string) string { return "/invite/" + seg(token) }
+
+// InviteSignUpPath creates a login for the invited email and joins (POST).
+func InviteSignUpPath(token string) string { return InvitePath(token) + "/signup" }
+
+// InviteAcceptPath accepts the invitation of a link token (POST).
+func InviteAcceptPath(token string) string { return InvitePath(token) + "/accept" }
+
+// InviteDeclinePath declines the invitation of a link token (POST).
+func InviteDeclinePath(token string) string { return InvitePath(token) + "/decline" }
+
+// MyInvitationsPath lists the invitations addressed to the signed-in user.
+func MyInvitationsPath() string { return "/invitations" }
+
+// AcceptMyInvitationPath accepts one of the signed-in user's invitations
+// from their list (POST).
+func AcceptMyInvitationPath(invitationSID string) string {
+	return MyInvitationsPath() + "/" + seg(invitationSID) + "/accept"
+}
+
+// DeclineMyInvitationPath declines one of the signed-in user's invitations
+// from their list (POST).
+func DeclineMyInvitationPath(invitationSID string) string {
+	return MyInvitationsPath() + "/" + seg(invitationSID) + "/decline"
+}
+
+// Accounts.
+
+// AccountsPath is View all accounts; a POST to it creates an account.
+func AccountsPath() string { return "/accounts" }
+
+// NewAccountPath is the form that creates an account.
+func NewAccountPath() string { return "/accounts/new" }
+
+// AccountURL is the console home of an account. Every page of the account
+// is below it.
+func AccountURL(accountSID string) string { return AccountsPath() + "/" + seg(accountSID) }
+
+// SwitchPath opens an account and records it as the one used last, for the
+// Accounts drop-down's order and where sign-in lands (POST).
+func SwitchPath(accountSID string) string { return AccountURL(accountSID) + "/switch" }
+
+// SettingsPath is Account settings.
+func SettingsPath(accountSID string) string { return AccountURL(accountSID) + "/settings" }
+
+// AuditPath is the account's audit log.
+func AuditPath(accountSID string) string { return AccountURL(accountSID) + "/audit" }
+
+// AuditExportPath downloads the audit log of the current filter as CSV or
+// JSON (POST: the export is itself audited).
+func AuditExportPath(accountSID string) string { return AuditPath(accountSID) + "/export" }
+
+// AuditRetentionPath sets how many months the audit log keeps events (POST).
+func AuditRetentionPath(accountSID string) string { return AuditPath(accountSID) + "/retention" }
+
+// LeavePath asks, then leaves the account.
+func LeavePath(accountSID string) string { return AccountURL(accountSID) + "/leave" }
+
+// TransferPath is Transfer ownership: choose the new Owner, then confirm.
+func TransferPath(accountSID string) string { return AccountURL(accountSID) + "/transfer" }
+
+// TransferToPath is the confirm step of Transfer ownership to one member.
+func TransferToPath(accountSID, userSID string) string {
+	return TransferPath(accountSID) + "?to=" + url.QueryEscape(userSID)
+}
+
+// Manage users.
+
+// ManageUsersPath is Manage users: active users and Invited Users.
+func ManageUsersPath(accountSID string) string { return AccountURL(accountSID) + "/users" }
+
+// InviteFormPath is the invite form; a POST to it sends the invitation.
+func InviteFormPath(accountSID string) string { return ManageUsersPath(accountSID) + "/invite" }
+
+// UserPath is a member's page: their roles and the role form (POST saves it).
+func UserPath(accountSID, userSID string) string {
+	return ManageUsersPath(accountSID) + "/" + seg(userSID)
+}
+
+// RemoveUserPath asks, then removes a member from the account.
+func RemoveUserPath(accountSID, userSID string) string {
+	return UserPath(accountSID, userSID) + "/remove"
+}
+
+// ResendInvitationPath asks, then resends an invitation with a new link.
+func ResendInvitationPath(accountSID, invitationSID string) string {
+	return invitationPath(accountSID, invitationSID) + "/resend"
+}
+
+// RevokeInvitationPath asks, then revokes a pending invitation.
+func RevokeInvitationPath(accountSID, invitationSID string) string {
+	return invitationPath(accountSID, invitationSID) + "/revoke"
+}
+
+func invitationPath(accountSID, invitationSID string) string {
+	return AccountURL(accountSID) + "/invitations/" + seg(invitationSID)
+}
+
+// withQuery adds a query string to path, if there is one.
+func withQuery(path string, v url.Values) string {
+	if len(v) == 0 {
+		return path
+	}
+	return path + "?" + v.Encode()
+}
+
+// Organizations and the Admin Center. Every page of an organization is below
+// OrganizationURL; the caller's organization role is loaded on each request.
+
+// OrganizationsPath creates an organization (POST).
+func OrganizationsPath() string { return "/organizations" }
+
+// NewOrganizationPath is the form that creates an organization.
+func NewOrganizationPath() string { return OrganizationsPath() + "/new" }
+
+// OrganizationURL is an organization's Admin Center: Users, on the Managed
+// Users tab.
+func OrganizationURL(orgSID string) string { return OrganizationsPath() + "/" + seg(orgSID) }
+
+// OrgIndependentUsersPath is the Independent Users tab.
+func OrgIndependentUsersPath(orgSID string) string { return OrganizationURL(orgSID) + "/independent" }
+
+// OrgInvitedPath is the Invited tab.
+func OrgInvitedPath(orgSID string) string { return OrganizationURL(orgSID) + "/invited" }
+
+// OrgInviteUserPath is Invite User; a POST to it sends the invitation.
+func OrgInviteUserPath(orgSID string) string { return OrganizationURL(orgSID) + "/users/invite" }
+
+// OrgUserPath is a managed user's page in the Admin Center.
+func OrgUserPath(orgSID, userSID string) string {
+	return OrganizationURL(orgSID) + "/users/" + seg(userSID)
+}
+
+// OrgAssignPath gives a managed user roles in a managed account (POST).
+func OrgAssignPath(orgSID, userSID string) string { return OrgUserPath(orgSID, userSID) + "/accounts" }
+
+// OrgUnassignPath asks, then removes a managed user from one managed account.
+func OrgUnassignPath(orgSID, userSID, accountSID string) string {
+	return OrgAssignPath(orgSID, userSID) + "/" + seg(accountSID) + "/remove"
+}
+
+// OrgUserRolePath sets a managed user's organization role (POST).
+func OrgUserRolePath(orgSID, userSID string) string { return OrgUserPath(orgSID, userSID) + "/role" }
+
+// OrgUserNamePath changes a managed user's name (POST).
+func OrgUserNamePath(orgSID, userSID string) string { return OrgUserPath(orgSID, userSID) + "/name" }
+
+// OrgDeactivatePath asks, then deactivates a managed user.
+func OrgDeactivatePath(orgSID, userSID string) string {
+	return OrgUserPath(orgSID, userSID) + "/deactivate"
+}
+
+// OrgReactivatePath asks, then reactivates a managed user.
+func OrgReactivatePath(orgSID, userSID string) string {
+	return OrgUserPath(orgSID, userSID) + "/reactivate"
+}
+
+// OrgResetPasswordPath asks, then resets a managed user's password.
+func OrgResetPasswordPath(orgSID, userSID string) string {
+	return OrgUserPath(orgSID, userSID) + "/reset-password"
+}
+
+// OrgRemoveUserPath asks, then removes a managed user from the organization.
+func OrgRemoveUserPath(orgSID, userSID string) string { return OrgUserPath(orgSID, userSID) + "/remove" }
+
+// OrgRemoveIndependentPath asks, then removes an independent user from
+// every managed account.
+func OrgRemoveIndependentPath(orgSID, userSID string) string {
+	return OrgIndependentUsersPath(orgSID) + "/" + seg(userSID) + "/remove"
+}
+
+// OrgResendInvitationPath asks, then resends an organization invitation.
+func OrgResendInvitationPath(orgSID, invitationSID string) string {
+	return orgInvitationPath(orgSID, invitationSID) + "/resend"
+}
+
+// OrgRevokeInvitationPath asks, then revokes an organization invitation.
+func OrgRevokeInvitationPath(orgSID, invitationSID string) string {
+	return orgInvitationPath(orgSID, invitationSID) + "/revoke"
+}
+
+func orgInvitationPath(orgSID, invitationSID string) string {
+	return OrganizationURL(orgSID) + "/invitations/" + seg(invitationSID)
+}
+
+// OrgAccountsPath is the Accounts page; a POST to it creates a managed
+// account.
+func OrgAccountsPath(orgSID string) string { return OrganizationURL(orgSID) + "/accounts" }
+
+// OrgNewAccountPath is the form that creates a managed account.
+func OrgNewAccountPath(orgSID string) string { return OrgAccountsPath(orgSID) + "/new" }
+
+// OrgMoveInPath chooses, then moves an independent account in.
+func OrgMoveInPath(orgSID string) string { return OrgAccountsPath(orgSID) + "/move-in" }
+
+// OrgMoveOutPath asks, then makes a managed account independent.
+func OrgMoveOutPath(orgSID, accountSID string) string {
+	return OrgAccountsPath(orgSID) + "/" + seg(accountSID) + "/move-out"
+}
+
+// OrgChangeOwnerPath is Change Ownership of a managed account.
+func OrgChangeOwnerPath(orgSID, accountSID string) string {
+	return OrgAccountsPath(orgSID) + "/" + seg(accountSID) + "/owner"
+}
+
+// OrgAuditPath is the organization's audit log.
+func OrgAuditPath(orgSID string) string { return OrganizationURL(orgSID) + "/audit" }
+
+// OrgSettingsPath is the organization's Settings.
+func OrgSettingsPath(orgSID string) string { return OrganizationURL(orgSID) + "/settings" }
+
+// OrgTransferPath transfers the organization to another managed user.
+func OrgTransferPath(orgSID string) string { return OrganizationURL(orgSID) + "/transfer" }
+
+// An organization invitation's pages: the mailed link, and the invitee's
+// list in the console.
+
+// JoinPath is the landing page of an organization invitation's link token.
+func JoinPath(token string) string { return "/join/" + seg(token) }
+
+// JoinSignUpPath creates a login for the invited email and joins (POST).
+func JoinSignUpPath(token string) string { return JoinPath(token) + "/signup" }
+
+// JoinAcceptPath accepts the organization invitation of a link token (POST).
+func JoinAcceptPath(token string) string { return JoinPath(token) + "/accept" }
+
+// JoinDeclinePath declines it (POST).
+func JoinDeclinePath(token string) string { return JoinPath(token) + "/decline" }
+
+// SignInToJoinPath is the sign-in form that returns to an organization
+// invitation.
+func SignInToJoinPath(token string) string { return SignInNextPath(JoinPath(token)) }
+
+// AcceptMyOrgInvitationPath accepts one of the signed-in user's organization
+// invitations from their list (POST).
+func AcceptMyOrgInvitationPath(invitationSID string) string {
+	return "/organization-invitations/" + seg(invitationSID) + "/accept"
+}
+
+// DeclineMyOrgInvitationPath declines one from their list (POST).
+func DeclineMyOrgInvitationPath(invitationSID string) string {
+	return "/organization-invitations/" + seg(invitationSID) + "/decline"
+}
