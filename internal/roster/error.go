@@ -80,6 +80,7 @@ const (
 	ReasonNotIndependent       Reason = "not_independent"        // the person is not an independent user of the organization
 	ReasonGrantAccountRequired Reason = "grant_account_required" // roles for an initial grant without an account
 	ReasonOneOrgOwner          Reason = "one_org_owner"          // the one-Organization-Owner rule
+	ReasonAlreadyInvitedOrg    Reason = "already_invited_org"    // a pending invitation to the organization exists
 )
 
 // Refuse returns an error of kind code for reason; the web layer words it.

@@ -184,13 +184,18 @@ func (s *inviteePages) inviteDecline(w http.ResponseWriter, r *http.Request) err
 }
 
 // myInvitations lists the invitations addressed to the signed-in user's
-// email, to accept or decline inside the console.
+// email, to accounts and to organizations, to accept or decline inside the
+// console.
 func (s *inviteePages) myInvitations(w http.ResponseWriter, r *http.Request) error {
 	invs, err := s.store.PendingInvitationsFor(r.Context(), currentUser(r).Email)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, templates.MyInvitations(s.chrome(r), invs))
+	orgInvs, err := s.store.PendingOrgInvitationsFor(r.Context(), currentUser(r).Email)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, templates.MyInvitations(s.chrome(r), invs, orgInvs))
 	return nil
 }
 

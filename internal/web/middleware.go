@@ -20,6 +20,7 @@ import (
 // Context keys are unexported types, so no other package can collide.
 type userKey struct{}
 type membershipKey struct{}
+type orgKey struct{}
 
 // Session keys.
 const (
@@ -128,7 +129,7 @@ const hstsMaxAge = "max-age=31536000"
 // own URL; they send no Referer anywhere, so the token cannot leak through a
 // link or a fetched resource. The path helpers with an empty token give the
 // prefixes, so they are spelled once, in paths.go.
-var tokenPaths = []string{templates.InvitePath(""), templates.ResetPasswordPath(""), templates.VerifyPath("")}
+var tokenPaths = []string{templates.InvitePath(""), templates.ResetPasswordPath(""), templates.VerifyPath(""), templates.JoinPath("")}
 
 // securityHeaders sets the headers every response carries. It runs before
 // anything else answers (cross-site refusals, body limits, 404s), so no
@@ -257,7 +258,7 @@ func noStore(next http.Handler) http.Handler {
 
 // chrome gathers what the layout needs for this request.
 func (s *site) chrome(r *http.Request) templates.Chrome {
-	c := templates.Chrome{User: currentUser(r), Current: currentMembership(r)}
+	c := templates.Chrome{User: currentUser(r), Current: currentMembership(r), Org: currentOrg(r)}
 	if c.User != nil {
 		// The page itself matters more than its menus: on failure, render
 		// without them and log.
@@ -267,6 +268,15 @@ func (s *site) chrome(r *http.Request) templates.Chrome {
 		}
 		if c.PendingInvitations, err = s.sessionStore.CountPendingInvitationsFor(r.Context(), c.User.Email); err != nil {
 			s.Logger.Warn("counting pending invitations", "request_id", middleware.GetReqID(r.Context()), "err", err)
+		}
+		switch om, err := s.sessionStore.UserOrganization(r.Context(), c.User.ID); {
+		case err == nil:
+			c.InOrganization = true
+			if roster.AuthorizeOrg(roster.OrgActView, om.Member(), roster.OrgTarget{}) == nil {
+				c.AdminCenter = &roster.OrgRef{SID: om.Organization.SID, Name: om.Organization.Name}
+			}
+		case roster.ErrorCode(err) != roster.ENOTFOUND:
+			s.Logger.Warn("loading the user's organization", "request_id", middleware.GetReqID(r.Context()), "err", err)
 		}
 	}
 	msg := s.Sessions.PopString(r.Context(), sessFlash)

@@ -108,6 +108,8 @@ func (s *Server) router() *chi.Mux {
 	manageUsers := &manageUsersPages{site, s.Store}
 	ownership := &ownershipPages{site, s.Store}
 	audit := &auditPages{site, s.Store}
+	orgs := &orgPages{site, s.Store}
+	orgInvitee := &orgInviteePages{site, s.Store}
 	h := site.handle
 
 	r := chi.NewRouter()
@@ -140,7 +142,8 @@ func (s *Server) router() *chi.Mux {
 		r.Post("/password/forgot", h(auth.forgot))
 		r.Get("/password/reset/{token}", h(auth.resetForm))
 		r.Post("/password/reset/{token}", h(auth.reset))
-		invitee.linkRoutes(r) // invitee.go: /invite/{token}, signed in or not
+		invitee.linkRoutes(r)    // invitee.go: /invite/{token}, signed in or not
+		orgInvitee.linkRoutes(r) // org_invitee.go: /join/{token}, signed in or not
 
 		r.Group(func(r chi.Router) {
 			r.Use(site.requireUser)
@@ -149,7 +152,9 @@ func (s *Server) router() *chi.Mux {
 			r.Post("/verify/resend", h(auth.resendVerification))
 			r.Get("/profile", h(auth.profile))
 			r.Post("/logout/everywhere", h(auth.signOutEverywhere))
-			invitee.routes(r) // invitee.go: the invitee's own list in the console
+			invitee.routes(r)    // invitee.go: the invitee's own list in the console
+			orgInvitee.routes(r) // org_invitee.go: answers to organization invitations from that list
+			orgs.routes(r)       // organizations.go, org_accounts.go: the Admin Center
 			r.Get("/accounts", h(accounts.accounts))
 			r.Get("/accounts/new", h(accounts.newAccountForm))
 			r.Post("/accounts", h(accounts.createAccount))
