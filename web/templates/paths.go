@@ -241,7 +241,9 @@ func OrgResetPasswordPath(orgSID, userSID string) string {
 }
 
 // OrgRemoveUserPath asks, then removes a managed user from the organization.
-func OrgRemoveUserPath(orgSID, userSID string) string { return OrgUserPath(orgSID, userSID) + "/remove" }
+func OrgRemoveUserPath(orgSID, userSID string) string {
+	return OrgUserPath(orgSID, userSID) + "/remove"
+}
 
 // OrgRemoveIndependentPath asks, then removes an independent user from
 // every managed account.
