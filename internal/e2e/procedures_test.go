@@ -7,8 +7,8 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// The procedures of the seed (../shared/seed-manage-users.txt), one test
-// each, in its steps and words. People who act at the same time have
+// Twilio's Manage users procedures, one test each, in their steps and words
+// (quoted as the numbered comments). People who act at the same time have
 // browser contexts of their own.
 
 // TestAddNewUser is "Add a new user to your Account": the Owner invites by

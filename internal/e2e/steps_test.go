@@ -83,7 +83,7 @@ func (p *person) createAccount(name string) {
 	p.see(name)
 }
 
-// pickAccount is the seed's step 2: "Click the Accounts drop-down menu, and
+// pickAccount is the procedures' step 2: "Click the Accounts drop-down menu, and
 // then select the desired account".
 func (p *person) pickAccount(name string) {
 	p.t.Helper()
@@ -101,7 +101,7 @@ func (p *person) accountMenu(item string) int64 {
 	return p.follow(menuLink("account-menu", item))
 }
 
-// manageUsers is the seed's steps 2 and 3 for account.
+// manageUsers is the procedures' steps 2 and 3 for account.
 func (p *person) manageUsers(account string) {
 	p.t.Helper()
 	p.pickAccount(account)
@@ -109,7 +109,7 @@ func (p *person) manageUsers(account string) {
 	p.see("Manage users", "Active users", "Invited Users")
 }
 
-// invite is the seed's steps 4 and 5, from Manage users: Invite, the email,
+// invite is the procedures' steps 4 and 5, from Manage users: Invite, the email,
 // the roles (stored values such as "developer"), Send Invitation.
 func (p *person) invite(email string, roles ...string) {
 	p.t.Helper()

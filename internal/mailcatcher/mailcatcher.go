@@ -384,7 +384,7 @@ func parsePart(m *Message, contentType, encoding string, body io.Reader, depth i
 		mr := multipart.NewReader(body, params["boundary"])
 		for {
 			p, err := mr.NextPart()
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				return nil
 			}
 			if err != nil {

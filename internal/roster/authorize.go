@@ -28,10 +28,11 @@ type Member struct {
 //   - target is the member acted upon (nil for invitations and leave).
 //   - roles is the role set being granted (invite, resend, change_roles).
 //
-// The rules: only the Owner and Administrators manage users; nobody grants a
-// role above their own and nobody grants Owner (ownership moves only by
-// transfer); nobody acts on the Owner or changes their own roles; only the
-// Owner transfers ownership, to another member; anyone but the Owner may leave.
+// The rules (docs/rules.md, Who may do what): only the Owner and
+// Administrators manage users; nobody grants a role above their own and
+// nobody grants Owner (ownership moves only by transfer); nobody acts on the
+// Owner or changes their own roles; only the Owner transfers ownership, to
+// another member; anyone but the Owner may leave.
 func Authorize(act Action, actor Member, target *Member, roles RoleSet) error {
 	switch act {
 	case ActLeave:
@@ -87,8 +88,8 @@ func Authorize(act Action, actor Member, target *Member, roles RoleSet) error {
 	return Errorf(EINVALID, "Unknown action %q.", string(act))
 }
 
-// NeedsDowngradeConfirm reports whether a role change lowers an Administrator:
-// the seed's two-step downgrade ("you must disable it first and confirm").
+// NeedsDowngradeConfirm reports whether a role change lowers an Administrator,
+// which takes a confirm step (docs/rules.md, Roles).
 func NeedsDowngradeConfirm(before, after RoleSet) bool {
 	return before.IsAdministrator() && !after.IsAdministrator()
 }

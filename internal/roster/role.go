@@ -26,7 +26,8 @@ var AllRoles = []Role{Owner, Administrator, Developer, BillingManager, Support}
 // LimitedRoles are the roles that may be combined with each other.
 var LimitedRoles = []Role{Developer, BillingManager, Support}
 
-// Label is the role's name as users read it (the seed's words).
+// Label is the role's name as users read it (the words of Twilio's Manage
+// users procedures).
 func (r Role) Label() string {
 	switch r {
 	case Owner:
@@ -123,10 +124,10 @@ func (s RoleSet) String() string {
 	return strings.Join(labels, ", ")
 }
 
-// Validate enforces the role-set rule of the seed: "You can set only one of the
-// Owner or Administrator roles. However, for the Developer, Billing Manager, or
-// Support role, you can select multiple roles." The database holds the same
-// rule as a CHECK constraint.
+// Validate enforces the role-set rule (docs/rules.md, Roles): "You can set
+// only one of the Owner or Administrator roles. However, for the Developer,
+// Billing Manager, or Support role, you can select multiple roles." The
+// database holds the same rule as a CHECK constraint.
 func (s RoleSet) Validate() error {
 	if len(s) == 0 {
 		return Errorf(EINVALID, "Choose at least one role.")

@@ -12,12 +12,19 @@ import (
 
 const accountsPageSize = 25
 
+// accountPages are View all accounts, Create account, switching to an
+// account, an account's console home and Account settings.
+type accountPages struct {
+	*site
+	store AccountStore
+}
+
 // accounts is View all accounts: the user's accounts by name, searchable by
 // name or SID, paged by keyset.
-func (s *Server) accounts(w http.ResponseWriter, r *http.Request) error {
+func (s *accountPages) accounts(w http.ResponseWriter, r *http.Request) error {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	after := r.URL.Query().Get("after")
-	page, err := s.Store.SearchUserAccounts(r.Context(), currentUser(r).ID, q, after, accountsPageSize)
+	page, err := s.store.SearchUserAccounts(r.Context(), currentUser(r).ID, q, after, accountsPageSize)
 	if err != nil {
 		return err
 	}
@@ -27,18 +34,18 @@ func (s *Server) accounts(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) newAccountForm(w http.ResponseWriter, r *http.Request) error {
+func (s *accountPages) newAccountForm(w http.ResponseWriter, r *http.Request) error {
 	s.render(w, r, http.StatusOK, templates.NewAccount(s.chrome(r), "", nil))
 	return nil
 }
 
 // createAccount creates an account of which the caller is the Owner and
 // opens its console.
-func (s *Server) createAccount(w http.ResponseWriter, r *http.Request) error {
+func (s *accountPages) createAccount(w http.ResponseWriter, r *http.Request) error {
 	name, err := roster.NormalizeName("name", r.PostFormValue("name"))
 	var a *roster.Account
 	if err == nil {
-		a, err = s.Store.CreateAccount(r.Context(), currentUser(r).ID, name)
+		a, err = s.store.CreateAccount(r.Context(), currentUser(r).ID, name)
 	}
 	if err != nil {
 		return s.formError(w, r, err, func(errs templates.Errors) {
@@ -46,7 +53,7 @@ func (s *Server) createAccount(w http.ResponseWriter, r *http.Request) error {
 		})
 	}
 	s.Sessions.Put(r.Context(), sessLastAccount, a.SID)
-	s.flash(r, "success", "Account "+a.Name+" is ready. You are its Owner.")
+	s.flash(r, templates.FlashAccountCreated(a.Name))
 	http.Redirect(w, r, templates.AccountURL(a.SID), http.StatusSeeOther)
 	return nil
 }
@@ -55,9 +62,9 @@ func (s *Server) createAccount(w http.ResponseWriter, r *http.Request) error {
 // Accounts drop-down's order and where sign-in lands) and opens it. It is a
 // POST, so the write happens only on a same-origin form submit, never on a
 // mere visit or a cross-site link.
-func (s *Server) switchAccount(w http.ResponseWriter, r *http.Request) error {
+func (s *accountPages) switchAccount(w http.ResponseWriter, r *http.Request) error {
 	m := currentMembership(r)
-	if err := s.Store.TouchMembership(r.Context(), m.Account.ID, m.User.ID); err != nil {
+	if err := s.store.TouchMembership(r.Context(), m.Account.ID, m.User.ID); err != nil {
 		return err
 	}
 	s.Sessions.Put(r.Context(), sessLastAccount, m.Account.SID)
@@ -66,12 +73,12 @@ func (s *Server) switchAccount(w http.ResponseWriter, r *http.Request) error {
 }
 
 // home is the account's console home.
-func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
+func (s *accountPages) home(w http.ResponseWriter, r *http.Request) error {
 	s.render(w, r, http.StatusOK, templates.Home(s.chrome(r)))
 	return nil
 }
 
-func (s *Server) settingsForm(w http.ResponseWriter, r *http.Request) error {
+func (s *accountPages) settingsForm(w http.ResponseWriter, r *http.Request) error {
 	a := currentMembership(r).Account
 	f := templates.SettingsForm{Name: a.Name, TTLValue: strconv.Itoa(int(a.InviteTTL / (24 * time.Hour))), TTLUnit: "days"}
 	if a.InviteTTL%(24*time.Hour) != 0 {
@@ -82,7 +89,7 @@ func (s *Server) settingsForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 // saveSettings changes the friendly name and the invitation lifetime.
-func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) error {
+func (s *accountPages) saveSettings(w http.ResponseWriter, r *http.Request) error {
 	f := templates.SettingsForm{Name: r.PostFormValue("name"), TTLValue: r.PostFormValue("ttl_value"), TTLUnit: r.PostFormValue("ttl_unit")}
 	name, err := roster.NormalizeName("name", f.Name)
 	var ttl time.Duration
@@ -90,7 +97,7 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) error {
 		ttl, err = parseTTL(f.TTLValue, f.TTLUnit)
 	}
 	if err == nil {
-		err = s.Store.UpdateAccountSettings(r.Context(), currentMembership(r), name, ttl)
+		err = s.store.UpdateAccountSettings(r.Context(), currentMembership(r), name, ttl)
 	}
 	if err != nil {
 		return s.formError(w, r, err, func(errs templates.Errors) {
@@ -98,7 +105,7 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) error {
 			s.render(w, r, httpStatus(err), templates.Settings(s.chrome(r), f))
 		})
 	}
-	s.flash(r, "success", "Settings saved.")
+	s.flash(r, templates.FlashSettingsSaved())
 	http.Redirect(w, r, templates.AccountURL(currentMembership(r).Account.SID), http.StatusSeeOther)
 	return nil
 }

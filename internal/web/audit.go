@@ -2,7 +2,6 @@ package web
 
 import (
 	"bufio"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -22,13 +21,14 @@ import (
 	"roster/web/templates"
 )
 
-// AuditStore is what the audit log's export and retention need.
-type AuditStore interface {
-	// ExportAudit records the export, then calls emit for each matching
-	// event, newest first, without holding the whole log.
-	ExportAudit(ctx context.Context, actor *roster.Membership, f roster.AuditFilter, format string, origin roster.Origin, emit func(roster.AuditEvent) error) error
-	AuditRetention(ctx context.Context, accountID int64) (int, error)
-	SetAuditRetention(ctx context.Context, actor *roster.Membership, months int, origin roster.Origin) error
+// auditPageSize is how many events one page of the audit log shows.
+const auditPageSize = 50
+
+// auditPages is the account's audit log, its export, and its retention
+// setting.
+type auditPages struct {
+	*site
+	store AuditStore
 }
 
 // Streaming an export: every exportChunk events the output is flushed to the
@@ -40,12 +40,14 @@ const (
 	exportWriteWindow = time.Minute
 )
 
-// auditRoutes registers the audit log's export and retention inside
-// /accounts/{AccountSid}; the log itself is in memberRoutes. The export
-// appends an audit event, so it is a POST like every other change.
-func (s *Server) auditRoutes(r chi.Router) {
+// routes registers the audit log inside /accounts/{AccountSid}: the log and
+// its export for members who may view it, the retention setting for those
+// who may edit the account's settings. The export appends an audit event,
+// so it is a POST like every other change.
+func (s *auditPages) routes(r chi.Router) {
 	r.Group(func(r chi.Router) {
 		r.Use(s.requirePermission(roster.ViewAuditLog))
+		r.Get("/audit", s.handle(s.audit))
 		r.Post("/audit/export", s.handle(s.exportAudit))
 	})
 	r.Group(func(r chi.Router) {
@@ -66,22 +68,22 @@ func readAuditFilter(v url.Values) roster.AuditFilter {
 
 // audit is the account's audit log, newest first, filtered by a part of the
 // actor's or target's email and by action, paged by the store's cursor.
-func (s *Server) audit(w http.ResponseWriter, r *http.Request) error {
+func (s *auditPages) audit(w http.ResponseWriter, r *http.Request) error {
 	return s.auditPage(w, r, http.StatusOK, templates.RetentionForm{})
 }
 
 // auditPage renders the audit log with the retention form f (its value and
 // errors, when a save was refused).
-func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, status int, f templates.RetentionForm) error {
+func (s *auditPages) auditPage(w http.ResponseWriter, r *http.Request, status int, f templates.RetentionForm) error {
 	m := currentMembership(r)
 	q := r.URL.Query()
 	filter := readAuditFilter(q)
 	after := q.Get("after")
-	page, err := s.Store.ListAudit(r.Context(), m.Account.ID, filter, after, auditPageSize)
+	page, err := s.store.ListAudit(r.Context(), m.Account.ID, filter, after, auditPageSize)
 	if err != nil {
 		return err
 	}
-	if f.Months, err = s.Store.AuditRetention(r.Context(), m.Account.ID); err != nil {
+	if f.Months, err = s.store.AuditRetention(r.Context(), m.Account.ID); err != nil {
 		return err
 	}
 	f.CanEdit = m.Roles.Can(roster.EditSettings)
@@ -95,13 +97,13 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, status int, f
 }
 
 // saveRetention changes how many months the account keeps its audit events.
-func (s *Server) saveRetention(w http.ResponseWriter, r *http.Request) error {
+func (s *auditPages) saveRetention(w http.ResponseWriter, r *http.Request) error {
 	value := strings.TrimSpace(r.PostFormValue("retention_months"))
 	months, err := strconv.Atoi(value)
 	if err != nil {
 		err = roster.FieldErrorf("retention_months", "Enter a whole number of months: between %d and %d months.", roster.MinAuditRetentionMonths, roster.MaxAuditRetentionMonths)
 	} else {
-		err = s.Store.SetAuditRetention(r.Context(), currentMembership(r), months, s.origin(r, "Audit log"))
+		err = s.store.SetAuditRetention(r.Context(), currentMembership(r), months, s.origin(r, "Audit log"))
 	}
 	if err != nil {
 		return s.formError(w, r, err, func(errs templates.Errors) {
@@ -110,8 +112,8 @@ func (s *Server) saveRetention(w http.ResponseWriter, r *http.Request) error {
 			}
 		})
 	}
-	s.flash(r, "success", fmt.Sprintf("The audit log now keeps events for %d months.", months))
-	http.Redirect(w, r, templates.AccountPath(currentMembership(r).Account.SID, "/audit"), http.StatusSeeOther)
+	s.flash(r, templates.FlashRetentionSaved(months))
+	http.Redirect(w, r, templates.AuditPath(currentMembership(r).Account.SID), http.StatusSeeOther)
 	return nil
 }
 
@@ -121,7 +123,7 @@ func (s *Server) saveRetention(w http.ResponseWriter, r *http.Request) error {
 // Once the first byte is out a failure can't become an error page, so the
 // connection is cut instead: the client sees a broken download, never a
 // short file that looks complete.
-func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request) error {
+func (s *auditPages) exportAudit(w http.ResponseWriter, r *http.Request) error {
 	var enc auditEncoder
 	switch r.PostFormValue("format") {
 	case "csv":
@@ -143,7 +145,7 @@ func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request) error {
 		return enc.begin()
 	}
 	n := 0
-	err := s.Store.ExportAudit(r.Context(), m, readAuditFilter(r.PostForm), strings.ToUpper(enc.ext()), s.origin(r, "Audit log export"),
+	err := s.store.ExportAudit(r.Context(), m, readAuditFilter(r.PostForm), strings.ToUpper(enc.ext()), s.origin(r, "Audit log export"),
 		func(e roster.AuditEvent) error {
 			if !started {
 				if err := start(); err != nil {

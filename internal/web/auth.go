@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -20,6 +19,13 @@ const (
 	maxIPFailures    = 30
 )
 
+// authPages are sign-up, sign-in and sign-out, email verification, password
+// reset and the profile.
+type authPages struct {
+	*site
+	store LoginStore
+}
+
 // PasswordChecker refuses passwords that are too short or too common.
 type PasswordChecker func(pw string) error
 
@@ -31,9 +37,9 @@ var errThrottled = roster.Errorf(roster.ETOOMANY, "Too many failed sign-in attem
 
 // root sends signed-in people to the account they used last, others to
 // sign-in.
-func (s *Server) root(w http.ResponseWriter, r *http.Request) error {
+func (s *authPages) root(w http.ResponseWriter, r *http.Request) error {
 	if currentUser(r) == nil {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		http.Redirect(w, r, templates.SignInPath(), http.StatusSeeOther)
 		return nil
 	}
 	http.Redirect(w, r, s.landing(r), http.StatusSeeOther)
@@ -41,22 +47,22 @@ func (s *Server) root(w http.ResponseWriter, r *http.Request) error {
 }
 
 // landing is where a signed-in person starts.
-func (s *Server) landing(r *http.Request) string { return s.landingFor(r, currentUser(r)) }
+func (s *site) landing(r *http.Request) string { return s.landingFor(r, currentUser(r)) }
 
-func (s *Server) signUpForm(w http.ResponseWriter, r *http.Request) error {
+func (s *authPages) signUpForm(w http.ResponseWriter, r *http.Request) error {
 	if currentUser(r) != nil {
 		http.Redirect(w, r, s.landing(r), http.StatusSeeOther)
 		return nil
 	}
-	s.render(w, r, http.StatusOK, templates.SignUp(templates.SignUpForm{Action: "/signup"}))
+	s.render(w, r, http.StatusOK, templates.SignUp(templates.SignUpForm{Action: templates.SignUpPath()}))
 	return nil
 }
 
 // signUp creates a login and an account of which the person is the Owner,
 // mails an email verification link and signs them in on the account's home.
-func (s *Server) signUp(w http.ResponseWriter, r *http.Request) error {
+func (s *authPages) signUp(w http.ResponseWriter, r *http.Request) error {
 	f := templates.SignUpForm{
-		Action:      "/signup",
+		Action:      templates.SignUpPath(),
 		Name:        r.PostFormValue("name"),
 		Email:       r.PostFormValue("email"),
 		AccountName: r.PostFormValue("account_name"),
@@ -71,7 +77,7 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) error {
 	var u *roster.User
 	var a *roster.Account
 	if err == nil {
-		u, a, err = s.Store.CreateUserWithAccount(r.Context(), nu, f.AccountName)
+		u, a, err = s.store.CreateUserWithAccount(r.Context(), nu, f.AccountName)
 	}
 	if err != nil {
 		return s.formError(w, r, err, func(errs templates.Errors) {
@@ -83,13 +89,13 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.Sessions.Put(r.Context(), sessLastAccount, a.SID)
-	s.flash(r, "success", "Welcome to Roster! We've sent a link to "+u.Email+" to verify your address.")
+	s.flash(r, templates.FlashWelcome(u.Email))
 	http.Redirect(w, r, templates.AccountURL(a.SID), http.StatusSeeOther)
 	return nil
 }
 
 // readNewUser validates the name, email and password fields of a sign-up.
-func (s *Server) readNewUser(r *http.Request) (roster.NewUser, string, error) {
+func (s *authPages) readNewUser(r *http.Request) (roster.NewUser, string, error) {
 	var nu roster.NewUser
 	var err error
 	if nu.Name, err = roster.NormalizeName("name", r.PostFormValue("name")); err != nil {
@@ -107,13 +113,13 @@ func (s *Server) readNewUser(r *http.Request) (roster.NewUser, string, error) {
 
 // formError shows a domain error that people can fix next to the form
 // (invalid input, a conflict), and returns any other error to the caller.
-func (s *Server) formError(w http.ResponseWriter, r *http.Request, err error, show func(templates.Errors)) error {
+func (s *site) formError(w http.ResponseWriter, r *http.Request, err error, show func(templates.Errors)) error {
 	switch roster.ErrorCode(err) {
 	case roster.EINVALID, roster.ECONFLICT, roster.EUNAUTHORIZED, roster.ETOOMANY:
 		if secs := retryAfter(err, time.Now()); secs > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 		}
-		show(templates.Errors{field(err): message(err)})
+		show(templates.Errors{errorField(err): errorMessage(err)})
 		return nil
 	}
 	return err
@@ -121,11 +127,11 @@ func (s *Server) formError(w http.ResponseWriter, r *http.Request, err error, sh
 
 // startLogin signs u in: a new session token (so a token fixed before
 // sign-in is useless) bound to a new logins row.
-func (s *Server) startLogin(r *http.Request, u *roster.User) error {
+func (s *site) startLogin(r *http.Request, u *roster.User) error {
 	if err := s.Sessions.RenewToken(r.Context()); err != nil {
 		return err
 	}
-	id, err := s.Store.CreateLogin(r.Context(), u.ID, s.clientIP(r), r.UserAgent())
+	id, err := s.sessionStore.CreateLogin(r.Context(), u.ID, s.clientIP(r), r.UserAgent())
 	if err != nil {
 		return err
 	}
@@ -133,7 +139,7 @@ func (s *Server) startLogin(r *http.Request, u *roster.User) error {
 	return nil
 }
 
-func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) error {
+func (s *authPages) signInForm(w http.ResponseWriter, r *http.Request) error {
 	next := safeNext(r.URL.Query().Get("next"))
 	if currentUser(r) != nil {
 		if next == "" {
@@ -147,8 +153,8 @@ func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) error {
 		f.Notice = "Sign in to continue."
 	}
 	flash := s.chrome(r).Flash
-	if msg, ok := signedOutNotices[r.URL.Query().Get(signedOutParam)]; ok && flash.Message == "" {
-		flash = templates.Flash{Kind: "info", Message: msg}
+	if notice, ok := signedOutNotices[r.URL.Query().Get(templates.SignedOutParam)]; ok && flash.Message == "" {
+		flash = notice
 	}
 	s.render(w, r, http.StatusOK, templates.SignIn(f, flash))
 	return nil
@@ -157,7 +163,7 @@ func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) error {
 // signIn checks the email and password. An unknown email and a wrong
 // password get the same answer, status and cookies, and cost the same
 // hashing work; repeated failures are throttled per email and per address.
-func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
+func (s *authPages) signIn(w http.ResponseWriter, r *http.Request) error {
 	f := templates.SignInForm{Email: r.PostFormValue("email"), Next: safeNext(r.PostFormValue("next"))}
 	u, err := s.checkCredentials(r, f.Email, r.PostFormValue("password"))
 	if err != nil {
@@ -180,13 +186,13 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) checkCredentials(r *http.Request, email, pw string) (*roster.User, error) {
+func (s *authPages) checkCredentials(r *http.Request, email, pw string) (*roster.User, error) {
 	ctx := r.Context()
 	var u *roster.User
 	err := s.guardPassword(r, email, func() (bool, error) {
 		var hash string
 		var err error
-		u, hash, err = s.Store.UserByEmail(ctx, email)
+		u, hash, err = s.store.UserByEmail(ctx, email)
 		switch {
 		case err == nil:
 			return s.Hasher.Verify(ctx, hash, pw)
@@ -207,10 +213,10 @@ func (s *Server) checkCredentials(r *http.Request, email, pw string) (*roster.Us
 // failures; a false result counts as one more failure and returns wrong; a
 // true one forgets the failures of email. Every password check goes through
 // it, so no path guesses faster than sign-in allows.
-func (s *Server) guardPassword(r *http.Request, email string, verify func() (bool, error), throttled, wrong error) error {
+func (s *site) guardPassword(r *http.Request, email string, verify func() (bool, error), throttled, wrong error) error {
 	ctx := r.Context()
 	ip := s.clientIP(r)
-	byEmail, byIP, err := s.Store.LoginFailures(ctx, email, ip, throttleWindow)
+	byEmail, byIP, err := s.sessionStore.LoginFailures(ctx, email, ip, throttleWindow)
 	if err != nil {
 		return err
 	}
@@ -222,70 +228,62 @@ func (s *Server) guardPassword(r *http.Request, email string, verify func() (boo
 		return err
 	}
 	if !ok {
-		if err := s.Store.RecordLoginFailure(ctx, email, ip); err != nil {
+		if err := s.sessionStore.RecordLoginFailure(ctx, email, ip); err != nil {
 			return err
 		}
 		return wrong
 	}
-	return s.Store.ClearLoginFailures(ctx, email)
+	return s.sessionStore.ClearLoginFailures(ctx, email)
 }
 
 // landingFor is where u starts: the account used last in this browser if u
 // is still in it, else u's most recently used account, else the list.
-func (s *Server) landingFor(r *http.Request, u *roster.User) string {
+func (s *site) landingFor(r *http.Request, u *roster.User) string {
 	sid := s.Sessions.GetString(r.Context(), sessLastAccount)
 	if sid != "" {
-		if _, err := s.Store.ActorMembership(r.Context(), sid, u.ID); err == nil {
+		if _, err := s.sessionStore.ActorMembership(r.Context(), sid, u.ID); err == nil {
 			return templates.AccountURL(sid)
 		}
 	}
-	if ms, err := s.Store.UserAccounts(r.Context(), u.ID, 1); err == nil && len(ms) == 1 {
+	if ms, err := s.sessionStore.UserAccounts(r.Context(), u.ID, 1); err == nil && len(ms) == 1 {
 		return templates.AccountURL(ms[0].Account.SID)
 	}
-	return "/accounts"
+	return templates.AccountsPath()
 }
 
 // Sign-out tells the browser to drop the site's cookies and storage, so
 // nothing of the session outlives it on a shared computer. The browser
 // drops cookies set by that same response too, so the "you've signed out"
-// notice travels in the sign-in page's URL, not in a session.
-const (
-	clearSiteData    = `"cookies", "storage"`
-	signedOutParam   = "signed_out"
-	signedOutHere    = "this"
-	signedOutAllOver = "all"
-)
+// notice travels in the sign-in page's URL (templates.SignedOutPath), not in
+// a session.
+const clearSiteData = `"cookies", "storage"`
 
-var signedOutNotices = map[string]string{
-	signedOutHere:    "You've signed out.",
-	signedOutAllOver: "You've signed out on every browser and device.",
+var signedOutNotices = map[string]templates.Flash{
+	templates.SignedOutHere:       templates.FlashSignedOut(),
+	templates.SignedOutEverywhere: templates.FlashSignedOutEverywhere(),
 }
 
 // signOut ends the login for good and destroys the session.
-func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
+func (s *authPages) signOut(w http.ResponseWriter, r *http.Request) error {
 	if id := s.Sessions.GetString(r.Context(), sessLogin); id != "" {
-		if err := s.Store.RevokeLogin(r.Context(), id); err != nil {
+		if err := s.store.RevokeLogin(r.Context(), id); err != nil {
 			return err
 		}
 	}
-	q := url.Values{signedOutParam: {signedOutHere}}
-	if next := safeNext(r.PostFormValue("next")); next != "" {
-		q.Set("next", next)
-	}
-	return s.endSession(w, r, "/login?"+q.Encode())
+	return s.endSession(w, r, templates.SignedOutPath(safeNext(r.PostFormValue("next"))))
 }
 
 // signOutEverywhere ends every login of the user, this one included.
-func (s *Server) signOutEverywhere(w http.ResponseWriter, r *http.Request) error {
-	if err := s.Store.RevokeAllLogins(r.Context(), currentUser(r).ID); err != nil {
+func (s *authPages) signOutEverywhere(w http.ResponseWriter, r *http.Request) error {
+	if err := s.store.RevokeAllLogins(r.Context(), currentUser(r).ID); err != nil {
 		return err
 	}
-	return s.endSession(w, r, "/login?"+signedOutParam+"="+signedOutAllOver)
+	return s.endSession(w, r, templates.SignedOutEverywherePath())
 }
 
 // endSession destroys this browser's session and has the browser clear the
 // site's data, then goes to target.
-func (s *Server) endSession(w http.ResponseWriter, r *http.Request, target string) error {
+func (s *authPages) endSession(w http.ResponseWriter, r *http.Request, target string) error {
 	if err := s.Sessions.Destroy(r.Context()); err != nil {
 		return err
 	}
@@ -294,8 +292,8 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, target strin
 	return nil
 }
 
-func (s *Server) profile(w http.ResponseWriter, r *http.Request) error {
-	n, err := s.Store.CountLogins(r.Context(), currentUser(r).ID)
+func (s *authPages) profile(w http.ResponseWriter, r *http.Request) error {
+	n, err := s.store.CountLogins(r.Context(), currentUser(r).ID)
 	if err != nil {
 		return err
 	}
@@ -303,59 +301,59 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) verifyForm(w http.ResponseWriter, r *http.Request) error {
+func (s *authPages) verifyForm(w http.ResponseWriter, r *http.Request) error {
 	s.render(w, r, http.StatusOK, templates.VerifyEmail(s.chrome(r), chi.URLParam(r, "token")))
 	return nil
 }
 
-func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.Store.VerifyEmail(r.Context(), chi.URLParam(r, "token"))
+func (s *authPages) verify(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.store.VerifyEmail(r.Context(), chi.URLParam(r, "token"))
 	if err != nil {
 		return err
 	}
 	if u.ID != currentUser(r).ID {
 		// The link was for another login; it is verified all the same.
-		s.flash(r, "success", "The address "+u.Email+" is verified.")
+		s.flash(r, templates.FlashOtherEmailVerified(u.Email))
 	} else {
-		s.flash(r, "success", "Thanks — your email address is verified.")
+		s.flash(r, templates.FlashEmailVerified())
 	}
 	http.Redirect(w, r, s.landing(r), http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) resendVerification(w http.ResponseWriter, r *http.Request) error {
+func (s *authPages) resendVerification(w http.ResponseWriter, r *http.Request) error {
 	u := currentUser(r)
-	if err := s.Store.ResendVerification(r.Context(), u.ID); err != nil {
+	if err := s.store.ResendVerification(r.Context(), u.ID); err != nil {
 		return err
 	}
-	s.flash(r, "success", "We've sent a new verification link to "+u.Email+".")
-	http.Redirect(w, r, "/profile", http.StatusSeeOther)
+	s.flash(r, templates.FlashVerificationSent(u.Email))
+	http.Redirect(w, r, templates.ProfilePath(), http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) forgotForm(w http.ResponseWriter, r *http.Request) error {
+func (s *authPages) forgotForm(w http.ResponseWriter, r *http.Request) error {
 	s.render(w, r, http.StatusOK, templates.ForgotPassword("", false, nil))
 	return nil
 }
 
 // forgot mails a reset link when the email has a login, and answers the same
 // whether or not it has one.
-func (s *Server) forgot(w http.ResponseWriter, r *http.Request) error {
+func (s *authPages) forgot(w http.ResponseWriter, r *http.Request) error {
 	email, err := roster.NormalizeEmail(r.PostFormValue("email"))
 	if err != nil {
-		s.render(w, r, http.StatusUnprocessableEntity, templates.ForgotPassword(r.PostFormValue("email"), false, templates.Errors{"email": message(err)}))
+		s.render(w, r, http.StatusUnprocessableEntity, templates.ForgotPassword(r.PostFormValue("email"), false, templates.Errors{"email": errorMessage(err)}))
 		return nil
 	}
-	if err := s.Store.RequestPasswordReset(r.Context(), email); err != nil {
+	if err := s.store.RequestPasswordReset(r.Context(), email); err != nil {
 		return err
 	}
 	s.render(w, r, http.StatusOK, templates.ForgotPassword(email, true, nil))
 	return nil
 }
 
-func (s *Server) resetForm(w http.ResponseWriter, r *http.Request) error {
+func (s *authPages) resetForm(w http.ResponseWriter, r *http.Request) error {
 	token := chi.URLParam(r, "token")
-	if err := s.Store.CheckPasswordResetToken(r.Context(), token); err != nil {
+	if err := s.store.CheckPasswordResetToken(r.Context(), token); err != nil {
 		return err
 	}
 	s.render(w, r, http.StatusOK, templates.ResetPassword(token, nil))
@@ -364,25 +362,25 @@ func (s *Server) resetForm(w http.ResponseWriter, r *http.Request) error {
 
 // reset sets a new password from a reset link, signs out every session and
 // signs this browser in.
-func (s *Server) reset(w http.ResponseWriter, r *http.Request) error {
+func (s *authPages) reset(w http.ResponseWriter, r *http.Request) error {
 	token := chi.URLParam(r, "token")
 	pw := r.PostFormValue("password")
 	if err := s.CheckPassword(pw); err != nil {
-		s.render(w, r, http.StatusUnprocessableEntity, templates.ResetPassword(token, templates.Errors{"password": message(err)}))
+		s.render(w, r, http.StatusUnprocessableEntity, templates.ResetPassword(token, templates.Errors{"password": errorMessage(err)}))
 		return nil
 	}
 	hash, err := s.Hasher.Hash(r.Context(), pw)
 	if err != nil {
 		return err
 	}
-	u, err := s.Store.ResetPassword(r.Context(), token, hash)
+	u, err := s.store.ResetPassword(r.Context(), token, hash)
 	if err != nil {
 		return err
 	}
 	if err := s.startLogin(r, u); err != nil {
 		return err
 	}
-	s.flash(r, "success", "Your password is changed, and you're signed out everywhere else.")
+	s.flash(r, templates.FlashPasswordChanged())
 	http.Redirect(w, r, s.landingFor(r, u), http.StatusSeeOther)
 	return nil
 }

@@ -83,12 +83,12 @@ func authCases() []authCase {
 	return out
 }
 
-// specAllows is SPEC.md §2 written out for the table, independently of the
-// code under test: only the Owner and Administrators manage users; nobody
+// rulesAllow is docs/rules.md, "Who may do what" and "One Owner", written
+// out for the table, independently of the code under test: only the Owner and Administrators manage users; nobody
 // acts on the Owner or on themselves, or grants Owner; an Administrator may
 // grant Administrator; only the Owner transfers, to someone else; anyone but
 // the Owner may leave.
-func specAllows(c authCase) bool {
+func rulesAllow(c authCase) bool {
 	manager := c.actor.roles.Has(roster.Owner) || c.actor.roles.Has(roster.Administrator)
 	self := c.target == targetSelf || (c.target == "Owner" && c.actor.name == "Owner")
 	onOwner := c.target == "Owner" || (self && c.actor.name == "Owner")
@@ -135,8 +135,8 @@ func TestAuthorizeTable(t *testing.T) {
 	for _, c := range authCases() {
 		t.Run(c.String(), func(t *testing.T) {
 			err := c.domainDecision()
-			if want := specAllows(c); (err == nil) != want {
-				t.Fatalf("Authorize = %v, the spec says allowed = %v", err, want)
+			if want := rulesAllow(c); (err == nil) != want {
+				t.Fatalf("Authorize = %v, docs/rules.md says allowed = %v", err, want)
 			}
 			if err != nil {
 				if code := roster.ErrorCode(err); code != roster.EFORBIDDEN && code != roster.EINVALID {

@@ -30,7 +30,7 @@ var errMethodNotAllowed = &edgeError{http.StatusMethodNotAllowed, "That can't be
 // handle adapts a handlerFunc: an error becomes a status and a page written
 // for people. Only unexpected errors are logged, with the request id that the
 // page shows.
-func (s *Server) handle(h handlerFunc) http.HandlerFunc {
+func (s *site) handle(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			s.renderError(w, r, err)
@@ -66,7 +66,7 @@ func httpStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+func (s *site) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	var edge *edgeError
 	if errors.As(err, &edge) {
 		s.render(w, r, edge.status, templates.ErrorPage(s.chrome(r), edge.status, edge.heading, edge.message, ""))
@@ -83,7 +83,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		heading = "Something went wrong"
 		s.Logger.Error("request failed", "request_id", reqID, "method", r.Method, "route", routePattern(r), "err", err)
 	}
-	s.render(w, r, status, templates.ErrorPage(s.chrome(r), status, heading, message(err), reqID))
+	s.render(w, r, status, templates.ErrorPage(s.chrome(r), status, heading, errorMessage(err), reqID))
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -91,7 +91,7 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // render writes a page: rendered into a pooled buffer first, so a template
 // failure becomes a clean 500 and the page goes out in one write with its
 // length.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+func (s *site) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
@@ -109,11 +109,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 
 // recoverPanics turns a panic into a logged 500 instead of a dropped
 // connection.
-func (s *Server) recoverPanics(next http.Handler) http.Handler {
+func (s *site) recoverPanics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
+				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 					panic(v)
 				}
 				s.Logger.Error("panic", "request_id", middleware.GetReqID(r.Context()), "panic", v, "stack", string(debug.Stack()))
@@ -127,7 +127,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // logRequests writes one structured line per request. It logs the route
 // pattern (/invite/{token}), never the path: paths carry invitation, reset
 // and verification tokens, and the log must not hold them.
-func (s *Server) logRequests(next http.Handler) http.Handler {
+func (s *site) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		start := time.Now()

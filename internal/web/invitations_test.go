@@ -52,7 +52,7 @@ func (app *testApp) invitationSID(t *testing.T, email string) string {
 	return sid
 }
 
-// The seed's "Add a new user": Invite, email, roles, Send Invitation; the
+// Twilio's "Add a new user" procedure: Invite, email, roles, Send Invitation; the
 // invitee follows the mailed link in another browser, signs up and is in.
 func TestInviteByMailAndAcceptAsNewPerson(t *testing.T) {
 	app := newApp(t)
@@ -269,7 +269,7 @@ func TestInvitationExpiryBoundary(t *testing.T) {
 	}
 }
 
-// The seed's "Resend an account invitation": Actions > Resend Invite, then
+// Twilio's "Resend an account invitation" procedure: Actions > Resend Invite, then
 // confirm. The old link stops working, the new one works; expired
 // invitations can be resent; resending is rate-limited.
 func TestResendInvite(t *testing.T) {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -11,17 +10,25 @@ import (
 	"roster/web/templates"
 )
 
-// inviteLinkRoutes registers the invitee's landing page, /invite/{token}.
-// Opening it (GET) never consumes the link; accepting and declining are POSTs.
-func (s *Server) inviteLinkRoutes(r chi.Router) {
+// inviteePages are what an invitee sees: the page of the mailed link, signed
+// in or not, and their own list of invitations in the console
+// (docs/rules.md, Invitations).
+type inviteePages struct {
+	*site
+	store InviteeStore
+}
+
+// linkRoutes registers the invitee's landing page, /invite/{token}. Opening
+// it (GET) never consumes the link; accepting and declining are POSTs.
+func (s *inviteePages) linkRoutes(r chi.Router) {
 	r.Get("/invite/{token}", s.handle(s.inviteLanding))
 	r.Post("/invite/{token}/signup", s.handle(s.inviteSignUp))
 	r.Post("/invite/{token}/accept", s.handle(s.inviteAccept))
 	r.Post("/invite/{token}/decline", s.handle(s.inviteDecline))
 }
 
-// inviteeRoutes registers the signed-in user's own invitations.
-func (s *Server) inviteeRoutes(r chi.Router) {
+// routes registers the signed-in user's own invitations.
+func (s *inviteePages) routes(r chi.Router) {
 	r.Get("/invitations", s.handle(s.myInvitations))
 	r.Post("/invitations/{InvitationSid}/accept", s.handle(s.myInvitationAccept))
 	r.Post("/invitations/{InvitationSid}/decline", s.handle(s.myInvitationDecline))
@@ -31,9 +38,9 @@ var errBadInviteLink = roster.Errorf(roster.ENOTFOUND, "This invitation link doe
 
 // invitationFromLink loads the invitation of the URL's token, and refuses
 // links that are unknown, expired, revoked or used.
-func (s *Server) invitationFromLink(r *http.Request) (*roster.Invitation, string, error) {
+func (s *inviteePages) invitationFromLink(r *http.Request) (*roster.Invitation, string, error) {
 	token := chi.URLParam(r, "token")
-	inv, err := s.Store.InvitationByToken(r.Context(), token)
+	inv, err := s.store.InvitationByToken(r.Context(), token)
 	if roster.ErrorCode(err) == roster.ENOTFOUND {
 		return nil, "", errBadInviteLink
 	} else if err != nil {
@@ -45,7 +52,8 @@ func (s *Server) invitationFromLink(r *http.Request) (*roster.Invitation, string
 	return inv, token, nil
 }
 
-func summary(inv *roster.Invitation, token string) *templates.InvitationSummary {
+// invitationSummary is what the invitee is shown about inv.
+func invitationSummary(inv *roster.Invitation, token string) *templates.InvitationSummary {
 	return &templates.InvitationSummary{
 		Token: token, AccountName: inv.AccountName, InvitedBy: inv.InvitedBy, Roles: inv.Roles.String(), Email: inv.Email,
 	}
@@ -54,23 +62,23 @@ func summary(inv *roster.Invitation, token string) *templates.InvitationSummary 
 // inviteLanding shows who invited whom to which account with which roles,
 // and the next step for this visitor: sign up, sign in, accept or decline,
 // or sign out when signed in as someone else.
-func (s *Server) inviteLanding(w http.ResponseWriter, r *http.Request) error {
+func (s *inviteePages) inviteLanding(w http.ResponseWriter, r *http.Request) error {
 	inv, token, err := s.invitationFromLink(r)
 	if err != nil {
 		return err
 	}
-	sum := summary(inv, token)
+	sum := invitationSummary(inv, token)
 	u := currentUser(r)
 	switch {
 	case u == nil:
-		_, _, err := s.Store.UserByEmail(r.Context(), inv.Email)
+		_, _, err := s.store.UserByEmail(r.Context(), inv.Email)
 		if roster.ErrorCode(err) == roster.ENOTFOUND {
-			s.render(w, r, http.StatusOK, templates.SignUp(templates.SignUpForm{Invitation: sum, Action: "/invite/" + token + "/signup"}))
+			s.render(w, r, http.StatusOK, templates.SignUp(templates.SignUpForm{Invitation: sum, Action: templates.InviteSignUpPath(token)}))
 			return nil
 		} else if err != nil {
 			return err
 		}
-		s.render(w, r, http.StatusOK, templates.InviteSignIn(s.chrome(r), sum, signInToInvitation(token)))
+		s.render(w, r, http.StatusOK, templates.InviteSignIn(s.chrome(r), sum, templates.SignInToInvitationPath(token)))
 	case !sameEmail(u.Email, inv.Email):
 		s.render(w, r, http.StatusForbidden, templates.InviteWrongUser(s.chrome(r), sum, u.Email))
 	default:
@@ -81,16 +89,16 @@ func (s *Server) inviteLanding(w http.ResponseWriter, r *http.Request) error {
 
 // inviteSignUp creates a login for the invited email (fixed: the link proves
 // it) and joins the account, in one transaction.
-func (s *Server) inviteSignUp(w http.ResponseWriter, r *http.Request) error {
+func (s *inviteePages) inviteSignUp(w http.ResponseWriter, r *http.Request) error {
 	inv, token, err := s.invitationFromLink(r)
 	if err != nil {
 		return err
 	}
 	if currentUser(r) != nil {
-		http.Redirect(w, r, "/invite/"+token, http.StatusSeeOther)
+		http.Redirect(w, r, templates.InvitePath(token), http.StatusSeeOther)
 		return nil
 	}
-	f := templates.SignUpForm{Invitation: summary(inv, token), Action: "/invite/" + token + "/signup", Name: r.PostFormValue("name")}
+	f := templates.SignUpForm{Invitation: invitationSummary(inv, token), Action: templates.InviteSignUpPath(token), Name: r.PostFormValue("name")}
 	var nu roster.NewUser
 	nu.Name, err = roster.NormalizeName("name", f.Name)
 	pw := r.PostFormValue("password")
@@ -102,7 +110,7 @@ func (s *Server) inviteSignUp(w http.ResponseWriter, r *http.Request) error {
 	}
 	var u *roster.User
 	if err == nil {
-		u, inv, err = s.Store.SignUpAndAccept(r.Context(), nu, token, s.origin(r, "Invitation link (sign-up)"))
+		u, inv, err = s.store.SignUpAndAccept(r.Context(), nu, token, s.origin(r, "Invitation link (sign-up)"))
 	}
 	if err != nil {
 		return s.formError(w, r, err, func(errs templates.Errors) {
@@ -113,13 +121,13 @@ func (s *Server) inviteSignUp(w http.ResponseWriter, r *http.Request) error {
 	if err := s.startLogin(r, u); err != nil {
 		return err
 	}
-	return s.joined(w, r, inv)
+	return s.goToJoinedAccount(w, r, inv)
 }
 
-// joined sends a new member to the account they joined.
-func (s *Server) joined(w http.ResponseWriter, r *http.Request, inv *roster.Invitation) error {
+// goToJoinedAccount sends a new member to the account they joined.
+func (s *inviteePages) goToJoinedAccount(w http.ResponseWriter, r *http.Request, inv *roster.Invitation) error {
 	s.Sessions.Put(r.Context(), sessLastAccount, inv.AccountSID)
-	s.flash(r, "success", "You've joined "+inv.AccountName+" as "+inv.Roles.String()+".")
+	s.flash(r, templates.FlashJoined(inv.AccountName, inv.Roles))
 	http.Redirect(w, r, templates.AccountURL(inv.AccountSID), http.StatusSeeOther)
 	return nil
 }
@@ -128,57 +136,57 @@ func (s *Server) joined(w http.ResponseWriter, r *http.Request, inv *roster.Invi
 // address, so an unverified login with the invited email may accept here.
 // A second submit of the same form finds the invitation used and, when the
 // user is already in the account, goes there instead of failing.
-func (s *Server) inviteAccept(w http.ResponseWriter, r *http.Request) error {
+func (s *inviteePages) inviteAccept(w http.ResponseWriter, r *http.Request) error {
 	token := chi.URLParam(r, "token")
 	u := currentUser(r)
 	if u == nil {
-		http.Redirect(w, r, signInToInvitation(token), http.StatusSeeOther)
+		http.Redirect(w, r, templates.SignInToInvitationPath(token), http.StatusSeeOther)
 		return nil
 	}
-	inv, err := s.Store.AcceptInvitation(r.Context(), u, roster.InvitationRef{Token: token}, s.origin(r, "Invitation link"))
+	inv, err := s.store.AcceptInvitation(r.Context(), u, roster.InvitationRef{Token: token}, s.origin(r, "Invitation link"))
 	if err != nil {
 		return s.acceptFailed(w, r, err, token)
 	}
-	return s.joined(w, r, inv)
+	return s.goToJoinedAccount(w, r, inv)
 }
 
 // acceptFailed turns "already used" into success for a member who just
 // joined (a double submit), and otherwise returns the error.
-func (s *Server) acceptFailed(w http.ResponseWriter, r *http.Request, err error, token string) error {
+func (s *inviteePages) acceptFailed(w http.ResponseWriter, r *http.Request, err error, token string) error {
 	if roster.ErrorCode(err) != roster.EGONE {
 		return err
 	}
-	inv, lookErr := s.Store.InvitationByToken(r.Context(), token)
+	inv, lookErr := s.store.InvitationByToken(r.Context(), token)
 	if lookErr != nil || inv.Status != roster.InvitationAccepted {
 		return err
 	}
-	if _, memErr := s.Store.ActorMembership(r.Context(), inv.AccountSID, currentUser(r).ID); memErr != nil {
+	if _, memErr := s.store.ActorMembership(r.Context(), inv.AccountSID, currentUser(r).ID); memErr != nil {
 		return err
 	}
 	http.Redirect(w, r, templates.AccountURL(inv.AccountSID), http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) inviteDecline(w http.ResponseWriter, r *http.Request) error {
+func (s *inviteePages) inviteDecline(w http.ResponseWriter, r *http.Request) error {
 	token := chi.URLParam(r, "token")
 	u := currentUser(r)
 	if u == nil {
-		http.Redirect(w, r, signInToInvitation(token), http.StatusSeeOther)
+		http.Redirect(w, r, templates.SignInToInvitationPath(token), http.StatusSeeOther)
 		return nil
 	}
-	inv, err := s.Store.DeclineInvitation(r.Context(), u, roster.InvitationRef{Token: token}, s.origin(r, "Invitation link"))
+	inv, err := s.store.DeclineInvitation(r.Context(), u, roster.InvitationRef{Token: token}, s.origin(r, "Invitation link"))
 	if err != nil {
 		return err
 	}
-	s.flash(r, "info", "You declined the invitation to "+inv.AccountName+".")
+	s.flash(r, templates.FlashDeclined(inv.AccountName))
 	http.Redirect(w, r, s.landing(r), http.StatusSeeOther)
 	return nil
 }
 
 // myInvitations lists the invitations addressed to the signed-in user's
 // email, to accept or decline inside the console.
-func (s *Server) myInvitations(w http.ResponseWriter, r *http.Request) error {
-	invs, err := s.Store.PendingInvitationsFor(r.Context(), currentUser(r).Email)
+func (s *inviteePages) myInvitations(w http.ResponseWriter, r *http.Request) error {
+	invs, err := s.store.PendingInvitationsFor(r.Context(), currentUser(r).Email)
 	if err != nil {
 		return err
 	}
@@ -186,29 +194,24 @@ func (s *Server) myInvitations(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) myInvitationAccept(w http.ResponseWriter, r *http.Request) error {
+func (s *inviteePages) myInvitationAccept(w http.ResponseWriter, r *http.Request) error {
 	ref := roster.InvitationRef{SID: chi.URLParam(r, "InvitationSid")}
-	inv, err := s.Store.AcceptInvitation(r.Context(), currentUser(r), ref, s.origin(r, "Your invitations"))
+	inv, err := s.store.AcceptInvitation(r.Context(), currentUser(r), ref, s.origin(r, "Your invitations"))
 	if err != nil {
 		return err
 	}
-	return s.joined(w, r, inv)
+	return s.goToJoinedAccount(w, r, inv)
 }
 
-func (s *Server) myInvitationDecline(w http.ResponseWriter, r *http.Request) error {
+func (s *inviteePages) myInvitationDecline(w http.ResponseWriter, r *http.Request) error {
 	ref := roster.InvitationRef{SID: chi.URLParam(r, "InvitationSid")}
-	inv, err := s.Store.DeclineInvitation(r.Context(), currentUser(r), ref, s.origin(r, "Your invitations"))
+	inv, err := s.store.DeclineInvitation(r.Context(), currentUser(r), ref, s.origin(r, "Your invitations"))
 	if err != nil {
 		return err
 	}
-	s.flash(r, "info", "You declined the invitation to "+inv.AccountName+".")
-	http.Redirect(w, r, "/invitations", http.StatusSeeOther)
+	s.flash(r, templates.FlashDeclined(inv.AccountName))
+	http.Redirect(w, r, templates.MyInvitationsPath(), http.StatusSeeOther)
 	return nil
-}
-
-// signInToInvitation is the sign-in page that returns to the invitation.
-func signInToInvitation(token string) string {
-	return "/login?next=" + url.QueryEscape("/invite/"+token)
 }
 
 // sameEmail compares addresses as the database does: case-insensitively.

@@ -198,8 +198,8 @@ func TestRoleEditAppliesOnNextRequest(t *testing.T) {
 		"Changes take effect immediately", "<legend>", "Remove User from this account", "/transfer?to="+bob.SID)
 	mustNotContain(t, page.Body, `value="owner"`)
 
-	// Step one of the seed: turning Administrator off asks first and saves
-	// nothing.
+	// Turning Administrator off takes two steps (docs/rules.md, Roles): the
+	// first asks and saves nothing.
 	ask := ada.post(userPath(sid, bob), rolesForm(roster.Developer, roster.Support))
 	if ask.Status != http.StatusOK {
 		t.Fatalf("downgrade without confirm: status %d", ask.Status)
@@ -384,7 +384,7 @@ func TestRemoveUser(t *testing.T) {
 		t.Fatalf("remove confirm page: status %d", confirm.Status)
 	}
 	mustContain(t, confirm.Body, "Remove Bob from Engines?", ">Remove User</button>", "button-danger",
-		"doesn&#39;t delete their login", `name="confirm" value="yes"`)
+		"doesn't delete their login", `name="confirm" value="yes"`)
 
 	// A POST without the confirmation only asks.
 	if res := ada.post(userPath(sid, bob)+"/remove", nil); res.Status != http.StatusOK || !strings.Contains(res.Body, "Remove Bob from Engines?") {

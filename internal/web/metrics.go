@@ -11,8 +11,8 @@ import (
 	"roster/internal/roster"
 )
 
-// Metrics receives what the console counts. Server.Metrics is optional: nil
-// counts nothing. *metrics.Metrics implements it.
+// Metrics receives what the console counts. Server.Metrics (site.Metrics) is
+// optional: nil counts nothing. *metrics.Metrics implements it.
 type Metrics interface {
 	RequestStarted()
 	// RequestFinished gets the route's pattern, never the raw path.
@@ -27,7 +27,7 @@ type Metrics interface {
 // status, times it, and counts it in flight meanwhile. The pattern is read
 // after routing, when chi has matched it; raw paths are never labels, as they
 // carry tokens and ids.
-func (s *Server) measureRequests(next http.Handler) http.Handler {
+func (s *site) measureRequests(next http.Handler) http.Handler {
 	if s.Metrics == nil {
 		return next
 	}
@@ -68,7 +68,7 @@ func methodLabel(m string) string {
 
 // countSignIn counts the outcome of a password sign-in: err is what
 // checking the credentials or starting the login returned.
-func (s *Server) countSignIn(err error) {
+func (s *site) countSignIn(err error) {
 	if s.Metrics == nil {
 		return
 	}
@@ -83,7 +83,8 @@ func (s *Server) countSignIn(err error) {
 }
 
 // instrumentStore wraps the store, once, so that invitation events are
-// counted whichever page causes them.
+// counted whichever page causes them. Handler calls it before the handler
+// groups take their parts of the store, so every group gets the wrapped one.
 func (s *Server) instrumentStore() {
 	if s.Metrics == nil {
 		return

@@ -45,14 +45,14 @@ func currentMembership(r *http.Request) *roster.Membership {
 // the id of a logins row; a revoked, idle or too old login counts as signed
 // out, which makes sign-out final even if an in-flight request writes the old
 // session data back afterwards.
-func (s *Server) loadUser(next http.Handler) http.Handler {
+func (s *site) loadUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		loginID := s.Sessions.GetString(r.Context(), sessLogin)
 		if loginID == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		u, err := s.Store.LoginUser(r.Context(), loginID, s.Config.IdleTimeout, s.Config.AbsoluteTimeout)
+		u, err := s.sessionStore.LoginUser(r.Context(), loginID, s.Config.IdleTimeout, s.Config.AbsoluteTimeout)
 		if err != nil {
 			if roster.ErrorCode(err) != roster.ENOTFOUND {
 				s.renderError(w, r, err)
@@ -72,15 +72,15 @@ var errNoAccount = roster.Errorf(roster.ENOTFOUND, "You don't have access to thi
 
 // requireUser sends people who are not signed in to the sign-in page, and
 // back here afterwards.
-func (s *Server) requireUser(next http.Handler) http.Handler {
+func (s *site) requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if currentUser(r) != nil {
 			next.ServeHTTP(w, r)
 			return
 		}
-		target := "/login"
+		target := templates.SignInPath()
 		if r.Method == http.MethodGet {
-			target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+			target = templates.SignInNextPath(r.URL.RequestURI())
 		}
 		http.Redirect(w, r, target, http.StatusSeeOther)
 	})
@@ -92,10 +92,10 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 // the caller is not in cannot be told from one that does not exist. It writes
 // nothing: a GET, even a cross-site navigation, changes no row; the account
 // used last is recorded by switchAccount, a POST.
-func (s *Server) loadAccount(next http.Handler) http.Handler {
+func (s *site) loadAccount(next http.Handler) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		u := currentUser(r)
-		m, err := s.Store.ActorMembership(r.Context(), chi.URLParam(r, "AccountSid"), u.ID)
+		m, err := s.sessionStore.ActorMembership(r.Context(), chi.URLParam(r, "AccountSid"), u.ID)
 		if roster.ErrorCode(err) == roster.ENOTFOUND {
 			return errNoAccount
 		} else if err != nil {
@@ -108,7 +108,7 @@ func (s *Server) loadAccount(next http.Handler) http.Handler {
 
 // requirePermission refuses, with 403, members whose roles lack p. (The
 // account itself is visible to them, so hiding the page would only confuse.)
-func (s *Server) requirePermission(p roster.Permission) func(http.Handler) http.Handler {
+func (s *site) requirePermission(p roster.Permission) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 			if !currentMembership(r).Roles.Can(p) {
@@ -126,13 +126,14 @@ const hstsMaxAge = "max-age=31536000"
 
 // tokenPaths are the URL prefixes whose pages carry a secret token in their
 // own URL; they send no Referer anywhere, so the token cannot leak through a
-// link or a fetched resource.
-var tokenPaths = []string{"/invite/", "/password/reset/", "/verify/"}
+// link or a fetched resource. The path helpers with an empty token give the
+// prefixes, so they are spelled once, in paths.go.
+var tokenPaths = []string{templates.InvitePath(""), templates.ResetPasswordPath(""), templates.VerifyPath("")}
 
 // securityHeaders sets the headers every response carries. It runs before
 // anything else answers (cross-site refusals, body limits, 404s), so no
 // response goes out without them.
-func (s *Server) securityHeaders(next http.Handler) http.Handler {
+func (s *site) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -178,7 +179,7 @@ func (e *edgeError) Error() string { return e.message }
 // refuses text that PostgreSQL would refuse (a NUL byte, invalid UTF-8) in
 // the path, the query string and the form, with 400. Handlers then never
 // see such text: one place, instead of a check in every form.
-func (s *Server) checkInput(next http.Handler) http.Handler {
+func (s *site) checkInput(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > maxFormBytes {
 			s.refuse(w, r, errTooLarge)
@@ -238,7 +239,7 @@ func goodValues(v url.Values) bool {
 
 // refuse answers an edge error with a page. No session is loaded this early,
 // so the page has no menus.
-func (s *Server) refuse(w http.ResponseWriter, r *http.Request, e *edgeError) {
+func (s *site) refuse(w http.ResponseWriter, r *http.Request, e *edgeError) {
 	if e.status == http.StatusRequestEntityTooLarge {
 		// The rest of the body is not read; don't reuse the connection.
 		w.Header().Set("Connection", "close")
@@ -255,16 +256,16 @@ func noStore(next http.Handler) http.Handler {
 }
 
 // chrome gathers what the layout needs for this request.
-func (s *Server) chrome(r *http.Request) templates.Chrome {
+func (s *site) chrome(r *http.Request) templates.Chrome {
 	c := templates.Chrome{User: currentUser(r), Current: currentMembership(r)}
 	if c.User != nil {
 		// The page itself matters more than its menus: on failure, render
 		// without them and log.
 		var err error
-		if c.Accounts, err = s.Store.UserAccounts(r.Context(), c.User.ID, 8); err != nil {
+		if c.Accounts, err = s.sessionStore.UserAccounts(r.Context(), c.User.ID, 8); err != nil {
 			s.Logger.Warn("loading the Accounts drop-down", "request_id", middleware.GetReqID(r.Context()), "err", err)
 		}
-		if c.PendingInvitations, err = s.Store.CountPendingInvitationsFor(r.Context(), c.User.Email); err != nil {
+		if c.PendingInvitations, err = s.sessionStore.CountPendingInvitationsFor(r.Context(), c.User.Email); err != nil {
 			s.Logger.Warn("counting pending invitations", "request_id", middleware.GetReqID(r.Context()), "err", err)
 		}
 	}
@@ -275,16 +276,17 @@ func (s *Server) chrome(r *http.Request) templates.Chrome {
 	return c
 }
 
-// flash keeps a message for the next page.
-func (s *Server) flash(r *http.Request, kind, msg string) {
-	s.Sessions.Put(r.Context(), sessFlash, msg)
-	s.Sessions.Put(r.Context(), sessFlashKind, kind)
+// flash keeps a message for the next page. The words are in templates
+// (templates.FlashInvited and the like).
+func (s *site) flash(r *http.Request, f templates.Flash) {
+	s.Sessions.Put(r.Context(), sessFlash, f.Message)
+	s.Sessions.Put(r.Context(), sessFlashKind, f.Kind)
 }
 
 // clientIP is the address of the client: the connection's peer, or, when the
 // peer is a trusted proxy, the right-most address in X-Forwarded-For that is
 // not itself a trusted proxy.
-func (s *Server) clientIP(r *http.Request) string {
+func (s *site) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -306,7 +308,7 @@ func (s *Server) clientIP(r *http.Request) string {
 	return host
 }
 
-func (s *Server) trusted(a netip.Addr) bool {
+func (s *site) trusted(a netip.Addr) bool {
 	for _, p := range s.Config.TrustedProxies {
 		if p.Contains(a.Unmap()) {
 			return true
@@ -351,6 +353,6 @@ func safeNext(next string) string {
 }
 
 // origin records where a change comes from, for the audit log.
-func (s *Server) origin(r *http.Request, via string) roster.Origin {
+func (s *site) origin(r *http.Request, via string) roster.Origin {
 	return roster.Origin{IP: s.clientIP(r), Via: via}
 }

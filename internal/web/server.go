@@ -1,6 +1,6 @@
 // Package web is Roster's HTTP interface: the router, middleware, handlers
-// and sessions. It talks to storage only through the Store interface it
-// declares, and to the rules only through the roster package.
+// and sessions. It talks to storage only through the small interfaces it
+// declares in store.go, and to the rules only through the roster package.
 package web
 
 import (
@@ -36,7 +36,9 @@ type Config struct {
 // Secure reports whether the console is served over https.
 func (c Config) Secure() bool { return c.BaseURL != nil && c.BaseURL.Scheme == "https" }
 
-// Server holds the web layer's dependencies, passed in by main.
+// Server holds the web layer's dependencies, passed in by main. Handler
+// wires them: the handlers live in groups (authPages, manageUsersPages, …),
+// each holding the shared site and only its own part of Store.
 type Server struct {
 	Store    Store
 	Sessions *scs.SessionManager
@@ -80,79 +82,101 @@ func NewSessions(store scs.Store, cfg Config) *scs.SessionManager {
 }
 
 // Handler returns the console's HTTP handler with every middleware applied.
-// The order matters: the request id and the log line come first, then the
-// security headers, so that every answer after them carries the headers,
-// refusals included; then cross-site refusal, then the body limit and the
-// input check, and only then sessions and handlers.
+// The store is wrapped for metrics first (metrics.go), before the handler
+// groups take their parts of it, so that invitation events are counted
+// whichever page causes them.
 func (s *Server) Handler() http.Handler {
 	s.instrumentStore()
+	return s.router()
+}
+
+// router is the console's route table. Paths are spelled here and, for
+// links, in web/templates/paths.go; a test checks that the two agree.
+//
+// The middleware order matters: the request id and the log line come first,
+// then the security headers, so that every answer after them carries the
+// headers, refusals included; then cross-site refusal, then the body limit
+// and the input check, and only then sessions and handlers.
+func (s *Server) router() *chi.Mux {
+	site := &site{
+		Sessions: s.Sessions, Hasher: s.Hasher, CheckPassword: s.CheckPassword,
+		Config: s.Config, Logger: s.Logger, Metrics: s.Metrics, sessionStore: s.Store,
+	}
+	auth := &authPages{site, s.Store}
+	accounts := &accountPages{site, s.Store}
+	invitee := &inviteePages{site, s.Store}
+	manageUsers := &manageUsersPages{site, s.Store}
+	ownership := &ownershipPages{site, s.Store}
+	audit := &auditPages{site, s.Store}
+	h := site.handle
+
 	r := chi.NewRouter()
-	r.Use(s.measureRequests) // metrics.go
+	r.Use(site.measureRequests) // metrics.go
 	r.Use(middleware.RequestID)
-	r.Use(s.logRequests)
-	r.Use(s.recoverPanics)
-	r.Use(s.securityHeaders)
-	r.Use(s.crossOriginProtection().Handler)
-	r.Use(s.checkInput)
+	r.Use(site.logRequests)
+	r.Use(site.recoverPanics)
+	r.Use(site.securityHeaders)
+	r.Use(site.crossOriginProtection().Handler)
+	r.Use(site.checkInput)
 
 	assets := http.StripPrefix("/static/", staticHandler(static.FS))
 	r.Get("/static/*", assets.ServeHTTP)
 	r.Head("/static/*", assets.ServeHTTP)
-	r.Get("/healthz", s.healthz)
-	r.Get("/readyz", s.readyz)
+	r.Get("/healthz", healthz)
+	r.Get("/readyz", readyz(s.Store, s.Logger))
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.Sessions.LoadAndSave)
-		r.Use(s.loadUser)
+		r.Use(site.loadUser)
 		r.Use(noStore)
 
-		r.Get("/", s.handle(s.root))
-		r.Get("/signup", s.handle(s.signUpForm))
-		r.Post("/signup", s.handle(s.signUp))
-		r.Get("/login", s.handle(s.signInForm))
-		r.Post("/login", s.handle(s.signIn))
-		r.Post("/logout", s.handle(s.signOut))
-		r.Get("/password/forgot", s.handle(s.forgotForm))
-		r.Post("/password/forgot", s.handle(s.forgot))
-		r.Get("/password/reset/{token}", s.handle(s.resetForm))
-		r.Post("/password/reset/{token}", s.handle(s.reset))
-		s.inviteLinkRoutes(r) // invitee.go: /invite/{token}, signed in or not
+		r.Get("/", h(auth.root))
+		r.Get("/signup", h(auth.signUpForm))
+		r.Post("/signup", h(auth.signUp))
+		r.Get("/login", h(auth.signInForm))
+		r.Post("/login", h(auth.signIn))
+		r.Post("/logout", h(auth.signOut))
+		r.Get("/password/forgot", h(auth.forgotForm))
+		r.Post("/password/forgot", h(auth.forgot))
+		r.Get("/password/reset/{token}", h(auth.resetForm))
+		r.Post("/password/reset/{token}", h(auth.reset))
+		invitee.linkRoutes(r) // invitee.go: /invite/{token}, signed in or not
 
 		r.Group(func(r chi.Router) {
-			r.Use(s.requireUser)
-			r.Get("/verify/{token}", s.handle(s.verifyForm))
-			r.Post("/verify/{token}", s.handle(s.verify))
-			r.Post("/verify/resend", s.handle(s.resendVerification))
-			r.Get("/profile", s.handle(s.profile))
-			r.Post("/logout/everywhere", s.handle(s.signOutEverywhere))
-			s.inviteeRoutes(r) // invitee.go: the invitee's own list in the console
-			r.Get("/accounts", s.handle(s.accounts))
-			r.Get("/accounts/new", s.handle(s.newAccountForm))
-			r.Post("/accounts", s.handle(s.createAccount))
+			r.Use(site.requireUser)
+			r.Get("/verify/{token}", h(auth.verifyForm))
+			r.Post("/verify/{token}", h(auth.verify))
+			r.Post("/verify/resend", h(auth.resendVerification))
+			r.Get("/profile", h(auth.profile))
+			r.Post("/logout/everywhere", h(auth.signOutEverywhere))
+			invitee.routes(r) // invitee.go: the invitee's own list in the console
+			r.Get("/accounts", h(accounts.accounts))
+			r.Get("/accounts/new", h(accounts.newAccountForm))
+			r.Post("/accounts", h(accounts.createAccount))
 
 			r.Route("/accounts/{AccountSid}", func(r chi.Router) {
-				r.Use(s.loadAccount)
-				r.Get("/", s.handle(s.home))
-				r.Post("/switch", s.handle(s.switchAccount))
-				s.inviteRoutes(r) // users.go: Manage users, invitations
-				s.memberRoutes(r) // members.go: role edit, remove, leave, transfer, audit
-				s.auditRoutes(r)  // audit.go: audit log export and retention
+				r.Use(site.loadAccount)
+				r.Get("/", h(accounts.home))
+				r.Post("/switch", h(accounts.switchAccount))
+				manageUsers.routes(r) // manage_users.go: /users…, /invitations/…
+				ownership.routes(r)   // ownership.go: /leave, /transfer
+				audit.routes(r)       // audit.go: /audit, its export and retention
 				r.Group(func(r chi.Router) {
-					r.Use(s.requirePermission(roster.EditSettings))
-					r.Get("/settings", s.handle(s.settingsForm))
-					r.Post("/settings", s.handle(s.saveSettings))
+					r.Use(site.requirePermission(roster.EditSettings))
+					r.Get("/settings", h(accounts.settingsForm))
+					r.Post("/settings", h(accounts.saveSettings))
 				})
 			})
 		})
-		r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))
-		r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error { return errMethodNotAllowed }))
+		r.NotFound(h(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))
+		r.MethodNotAllowed(h(func(w http.ResponseWriter, r *http.Request) error { return errMethodNotAllowed }))
 	})
 	return r
 }
 
 // crossOriginProtection refuses cross-origin state changes for the whole
 // console: the browser's Sec-Fetch-Site / Origin headers must say same origin.
-func (s *Server) crossOriginProtection() *http.CrossOriginProtection {
+func (s *site) crossOriginProtection() *http.CrossOriginProtection {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, errCrossSite)
@@ -176,20 +200,23 @@ func staticHandler(fsys fs.FS) http.Handler {
 	})
 }
 
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+func healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Write([]byte("ok\n"))
 }
 
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-	defer cancel()
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if err := s.Store.Ready(ctx); err != nil {
-		s.Logger.Warn("not ready", "err", err)
-		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write([]byte("not ready\n"))
-		return
+// readyz answers whether db is ready to serve.
+func readyz(db ReadyStore, logger *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := db.Ready(ctx); err != nil {
+			logger.Warn("not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("not ready\n"))
+			return
+		}
+		w.Write([]byte("ready\n"))
 	}
-	w.Write([]byte("ready\n"))
 }

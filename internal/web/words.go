@@ -65,10 +65,10 @@ const (
 	unexpectedText = "Something went wrong on our side. Please try again in a moment."
 )
 
-// message returns the words for err: a refusal's sentence, a domain error's
+// errorMessage returns the words for err: a refusal's sentence, a domain error's
 // own message, or a generic line for anything unexpected, so that internals
 // never reach a page.
-func message(err error) string {
+func errorMessage(err error) string {
 	var e *roster.Error
 	switch {
 	case err == nil:
@@ -88,8 +88,8 @@ func message(err error) string {
 	return unexpectedText
 }
 
-// field returns the form field err belongs to, "" for the form as a whole.
-func field(err error) string {
+// errorField returns the form field err belongs to, "" for the form as a whole.
+func errorField(err error) string {
 	var e *roster.Error
 	if !errors.As(err, &e) {
 		return ""
@@ -126,4 +126,4 @@ func retryAfter(err error, now time.Time) int {
 
 // ErrorText is the sentence a person reads for err, for other front ends
 // (the command line) that say the same things as the pages.
-func ErrorText(err error) string { return message(err) }
+func ErrorText(err error) string { return errorMessage(err) }

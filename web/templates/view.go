@@ -34,15 +34,6 @@ type Errors map[string]string
 // Has reports whether the field has a message.
 func (e Errors) Has(field string) bool { return e[field] != "" }
 
-// AccountURL is the console home of an account.
-func AccountURL(sid string) string { return "/accounts/" + sid }
-
-// SwitchURL opens an account and records it as the one used last (POST).
-func SwitchURL(sid string) string { return "/accounts/" + sid + "/switch" }
-
-// AccountPath is a page inside an account.
-func AccountPath(sid, rest string) string { return "/accounts/" + sid + rest }
-
 // FormatTime shows a time readably; TimeTitle gives the exact time for hover.
 func FormatTime(t time.Time) string {
 	// Non-breaking spaces: a narrow column breaks only after the comma.

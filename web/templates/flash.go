@@ -1,0 +1,110 @@
+package templates
+
+import (
+	"strconv"
+	"time"
+
+	"roster/internal/roster"
+)
+
+// The one-time messages shown at the top of the next page after a change,
+// one function per event: handlers pass the facts, the words live here.
+
+func success(msg string) Flash { return Flash{Kind: "success", Message: msg} }
+func info(msg string) Flash    { return Flash{Kind: "info", Message: msg} }
+
+// FlashWelcome greets a new login and says where the verification link went.
+func FlashWelcome(email string) Flash {
+	return success("Welcome to Roster! We've sent a link to " + email + " to verify your address.")
+}
+
+// FlashSignedOut follows Sign out. It is shown by the sign-in page that
+// SignedOutPath names, since sign-out clears the session that would carry it.
+func FlashSignedOut() Flash { return info("You've signed out.") }
+
+// FlashSignedOutEverywhere follows Sign out everywhere (SignedOutEverywherePath).
+func FlashSignedOutEverywhere() Flash {
+	return info("You've signed out on every browser and device.")
+}
+
+// FlashEmailVerified follows verifying one's own address.
+func FlashEmailVerified() Flash { return success("Thanks — your email address is verified.") }
+
+// FlashOtherEmailVerified follows verifying an address through a link that
+// was for another login than the signed-in one.
+func FlashOtherEmailVerified(email string) Flash {
+	return success("The address " + email + " is verified.")
+}
+
+// FlashVerificationSent follows sending the verification mail again.
+func FlashVerificationSent(email string) Flash {
+	return success("We've sent a new verification link to " + email + ".")
+}
+
+// FlashPasswordChanged follows a password reset.
+func FlashPasswordChanged() Flash {
+	return success("Your password is changed, and you're signed out everywhere else.")
+}
+
+// FlashAccountCreated follows Create account.
+func FlashAccountCreated(account string) Flash {
+	return success("Account " + account + " is ready. You are its Owner.")
+}
+
+// FlashSettingsSaved follows Account settings.
+func FlashSettingsSaved() Flash { return success("Settings saved.") }
+
+// FlashRetentionSaved follows changing how long the audit log keeps events.
+func FlashRetentionSaved(months int) Flash {
+	return success("The audit log now keeps events for " + strconv.Itoa(months) + " months.")
+}
+
+// FlashInvited follows Send Invitation.
+func FlashInvited(email string, expires time.Time) Flash {
+	return success("Invitation sent to " + email + ". They'll get an email with a link that works until " + FormatTime(expires) + ".")
+}
+
+// FlashResent follows Resend Invite.
+func FlashResent(email string) Flash {
+	return success("Invitation resent to " + email + ". The earlier link no longer works.")
+}
+
+// FlashRevoked follows Revoke.
+func FlashRevoked(email string) Flash {
+	return success("Invitation to " + email + " revoked. Its link no longer works.")
+}
+
+// FlashRolesSaved follows a role change.
+func FlashRolesSaved(name string) Flash {
+	return success("Roles saved. " + name + "'s access changed immediately.")
+}
+
+// FlashRolesUnchanged follows saving the roles someone already has.
+func FlashRolesUnchanged(name string, roles roster.RoleSet) Flash {
+	return info("Nothing changed: " + name + " already has the roles " + roles.String() + ".")
+}
+
+// FlashRemoved follows Remove User.
+func FlashRemoved(name, account string) Flash {
+	return success(name + " was removed from " + account + ". Their login and their other accounts are not affected.")
+}
+
+// FlashLeft follows leaving an account.
+func FlashLeft(account string) Flash {
+	return success("You left " + account + ". Your other accounts are not affected.")
+}
+
+// FlashTransferred follows Transfer ownership, to the former Owner.
+func FlashTransferred(newOwner, account string) Flash {
+	return success(newOwner + " is now the Owner of " + account + ". You are an Administrator.")
+}
+
+// FlashJoined follows accepting an invitation.
+func FlashJoined(account string, roles roster.RoleSet) Flash {
+	return success("You've joined " + account + " as " + roles.String() + ".")
+}
+
+// FlashDeclined follows declining an invitation.
+func FlashDeclined(account string) Flash {
+	return info("You declined the invitation to " + account + ".")
+}

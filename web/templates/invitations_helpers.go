@@ -1,5 +1,0 @@
-package templates
-
-import "net/url"
-
-func urlQuery(s string) string { return url.QueryEscape(s) }
