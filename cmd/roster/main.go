@@ -74,6 +74,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return serve(ctx, cfg, stdout)
+	case "serve-from-memory":
+		// The load test's yardstick (scripts/loadtest.sh): every page's
+		// reads answered from memory after the first. Not for people.
+		cfg, err := parseServeConfig(args[1:], getenv, stderr)
+		if err != nil {
+			return err
+		}
+		cfg.FromMemory = true
+		cfg.SMTP = nil
+		return serve(ctx, cfg, stdout)
 	case "migrate":
 		cfg, err := parseServeConfig(args[1:], getenv, stderr)
 		if err != nil {
@@ -94,6 +104,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // config is everything serve needs, read and checked before anything starts.
 type config struct {
+	// FromMemory serves pages from memory after their first read, for the
+	// load test only (web.FromMemory).
+	FromMemory      bool
 	DatabaseURL     string
 	Addr            string
 	BaseURL         *url.URL
@@ -271,6 +284,10 @@ func serve(ctx context.Context, cfg *config, stdout io.Writer) error {
 	}
 	if m != nil {
 		srv.Metrics = m
+	}
+	if cfg.FromMemory {
+		logger.Warn("serving pages from memory after their first read: for load tests only, changes are not seen")
+		srv = web.FromMemory(srv)
 	}
 	httpServer := &http.Server{
 		Addr:              cfg.Addr,
