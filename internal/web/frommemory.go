@@ -75,6 +75,10 @@ func (m *memoStore) CountPendingInvitationsFor(ctx context.Context, email string
 	return memo(m, func() (int, error) { return m.Store.CountPendingInvitationsFor(ctx, email) }, "CountPending", email)
 }
 
+func (m *memoStore) UserOrganization(ctx context.Context, userID int64) (*roster.OrgMembership, error) {
+	return memo(m, func() (*roster.OrgMembership, error) { return m.Store.UserOrganization(ctx, userID) }, "UserOrganization", userID)
+}
+
 func (m *memoStore) SearchUserAccounts(ctx context.Context, userID int64, query, after string, limit int) (*roster.AccountPage, error) {
 	return memo(m, func() (*roster.AccountPage, error) { return m.Store.SearchUserAccounts(ctx, userID, query, after, limit) },
 		"SearchUserAccounts", userID, query, after, limit)
