@@ -72,7 +72,6 @@ const (
 	ReasonDeactivated          Reason = "deactivated"            // the managed user is deactivated
 	ReasonNotDeactivated       Reason = "not_deactivated"        // reactivating an active user
 	ReasonOwnsAccount          Reason = "owns_account"           // params: account; the person owns a managed account
-	ReasonOwnsOrganization     Reason = "owns_organization"      // the person is the Organization Owner
 	ReasonAccountInOrg         Reason = "account_in_org"         // the account already belongs to an organization
 	ReasonAccountNotManaged    Reason = "account_not_managed"    // the account is not one of the organization's
 	ReasonNotActiveMember      Reason = "not_active_member"      // a new Owner must be an active member of the account

@@ -86,7 +86,6 @@ var refusals = map[roster.Reason]refusal{
 	roster.ReasonOwnsAccount: {"", func(p map[string]string) string {
 		return fmt.Sprintf("This person is the Owner of %s, and every account needs an Owner who can sign in. Use Change Ownership on Accounts first.", p["account"])
 	}},
-	roster.ReasonOwnsOrganization:     {"", says("This person is the Organization Owner. The Organization Owner can transfer the organization first.")},
 	roster.ReasonAccountInOrg:         {"account", says("This account already belongs to an organization.")},
 	roster.ReasonAccountNotManaged:    {"account", says("Choose one of the organization's accounts.")},
 	roster.ReasonNotActiveMember:      {"to", says("The new Owner must be an active member of the account. Give them access first, or choose someone else.")},
