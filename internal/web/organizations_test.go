@@ -346,3 +346,75 @@ func TestDeactivationAndRemovalAreFinalForRequestsInFlight(t *testing.T) {
 		})
 	}
 }
+
+// An existing login opens the organization invitation's link while signed
+// in and accepts it there; a second submit goes on instead of failing. A
+// login managed by another organization is told why it can't join, and
+// can't.
+func TestJoinThroughTheLink(t *testing.T) {
+	app := newApp(t)
+	w := app.orgWorld()
+	owner := app.signedIn(w.owner.Email)
+	sam := app.mustCreateUser("Sam Signed-In", "sam@example.com")
+	rivalOwner := app.mustCreateUser("Rita Rival", "rita@example.com")
+	rival := app.mustOrganization("Rival Group", rivalOwner)
+	taken := app.mustCreateUser("Tom Taken", "tom@example.com")
+	rival.manage(roster.OrgManaged, taken)
+
+	for _, email := range []string{"sam@example.com", "tom@example.com"} {
+		res := owner.post(orgPath(w.org.SID, "/users/invite"), url.Values{"email": {email}})
+		if email == "tom@example.com" {
+			if res.Status != http.StatusUnprocessableEntity || !strings.Contains(res.Body, "managed user of another organization") {
+				t.Fatalf("inviting a managed user of another organization: %d", res.Status)
+			}
+			continue
+		}
+		if res.Status != http.StatusOK {
+			t.Fatalf("Invite User %s: %d", email, res.Status)
+		}
+	}
+	link := app.outboxLink("org_invitation", "sam@example.com", "/join/")
+	c := app.signedIn(sam.Email)
+	mustContain(t, c.get(link).Body, "Join Acme Group", "Accept invitation", "Decline")
+	if res := c.post(link+"/accept", nil); res.Status != http.StatusOK || !strings.Contains(res.Body, "joined Acme Group") {
+		t.Fatalf("accepting through the link: %d at %s", res.Status, res.URL)
+	}
+	if res := c.post(link+"/accept", nil); res.Status != http.StatusOK {
+		t.Fatalf("a second submit: %d at %s", res.Status, res.URL)
+	}
+	if n := app.count(t, `SELECT count(*) FROM organization_members WHERE user_id = $1 AND organization_id = $2`, sam.ID, w.org.ID); n != 1 {
+		t.Fatal("not a managed user after accepting")
+	}
+
+	// Tom became managed by Rival after an invitation to Acme was sent.
+	if _, err := app.DB.Pool.Exec(context.Background(), `DELETE FROM organization_members WHERE user_id = $1`, taken.ID); err != nil {
+		t.Fatal(err)
+	}
+	owner.post(orgPath(w.org.SID, "/users/invite"), url.Values{"email": {"tom@example.com"}})
+	rival.manage(roster.OrgManaged, taken)
+	tomLink := app.outboxLink("org_invitation", "tom@example.com", "/join/")
+	tom := app.signedIn(taken.Email)
+	mustContain(t, tom.get(tomLink).Body, "Your login is a managed user of Rival Group")
+	if res := tom.post(tomLink+"/accept", nil); res.Status != http.StatusConflict {
+		t.Fatalf("a managed user of another organization accepting: %d, want 409", res.Status)
+	}
+}
+
+// Go to Admin Center is offered to an organization's Owner and
+// Administrators only.
+func TestGoToAdminCenterOnlyForOrgAdmins(t *testing.T) {
+	app := newApp(t)
+	w := app.orgWorld()
+	for _, tc := range []struct {
+		p    person
+		want bool
+	}{{w.owner, true}, {w.admin, true}, {w.member, false}} {
+		body := app.signedIn(tc.p.Email).get("/accounts").Body
+		if got := strings.Contains(body, "Go to Admin Center"); got != tc.want {
+			t.Errorf("%s is offered Go to Admin Center: %v, want %v", tc.p.Name, got, tc.want)
+		}
+		if strings.Contains(body, "Create organization") {
+			t.Errorf("%s, a managed user, is offered Create organization", tc.p.Name)
+		}
+	}
+}
