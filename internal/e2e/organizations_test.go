@@ -177,3 +177,89 @@ func TestOrganizations(t *testing.T) {
 	// An address outside the Admin Center's reach answers 404.
 	nina.expectStatus(nina.visit(admin), 404, "the Admin Center as a managed user without an organization role")
 }
+
+// TestAdminCenterOtherPages visits the Admin Center's pages that
+// TestOrganizations does not pass through, at 1280 and 360 wide, each
+// checked with axe: an organization invitation in Your invitations and on
+// its link for a signed-in login, Independent Users and their removal, Reset
+// password and removal confirms, Change Ownership and the organization's
+// transfer.
+func TestAdminCenterOtherPages(t *testing.T) {
+	a := startApp(t)
+	b := startBrowser(t)
+	owner := b.newPerson(a, "owner", true)
+	carl := b.newPerson(a, "carl", true)
+	bea := b.newPerson(a, "bea", true)
+
+	owner.signUp("Olivia Owner", "olivia@example.test", "Acme Support")
+	account := owner.accountSID()
+	carl.signUp("Carl Contractor", "carl@example.test", "Carl's Consulting")
+	bea.signUp("Bea Baker", "bea@example.test", "Bea's Bakery")
+	owner.expectStatus(owner.visit("/organizations/new"), 200, "Create organization")
+	owner.fill(field("Organization name"), "Acme Group")
+	owner.expectStatus(owner.follow(button("Create organization")), 200, "creating the organization")
+	admin := owner.path()
+	// Arranged in SQL: the account is managed, and Carl, from outside the
+	// organization, is a Developer in it.
+	a.exec(`UPDATE accounts SET organization_id = (SELECT id FROM organizations) WHERE sid = $1`, account)
+	a.exec(`WITH acct AS (UPDATE accounts SET member_count = member_count + 1 WHERE sid = $1 RETURNING id)
+		INSERT INTO memberships (account_id, user_id, roles) SELECT acct.id, u.id, '{developer}' FROM acct, users u WHERE u.email = 'carl@example.test'`, account)
+
+	// Bea, who has a login, is invited: she sees it in the console, and
+	// accepts on the link.
+	owner.expectStatus(owner.visit(admin+"/users/invite"), 200, "Invite User")
+	owner.fill(field("Email"), "bea@example.test")
+	owner.expectStatus(owner.follow(button("Send Invitation")), 200, "Send Invitation")
+	bea.expectStatus(bea.visit("/invitations"), 200, "Your invitations")
+	bea.see("Organizations", "Acme Group", "Olivia Owner")
+	bea.shotWidths("your-invitations-organization")
+	bea.expectStatus(bea.visit(a.joinLink("bea@example.test")), 200, "the link, signed in")
+	bea.see("Join Acme Group", "Accept invitation")
+	bea.shotWidths("join-signed-in")
+	bea.expectStatus(bea.follow(button("Accept invitation")), 200, "Accept invitation")
+	bea.see("joined Acme Group")
+
+	// Independent Users, and removing Carl from every account.
+	owner.expectStatus(owner.visit(admin+"/independent"), 200, "Independent Users")
+	owner.see("Carl Contractor", "Acme Support", "Developer")
+	owner.shotWidths("admin-center-independent")
+	owner.expectStatus(owner.follow(xp(`//main//a[starts-with(normalize-space(.), 'Remove')]`)), 200, "Remove, for Carl")
+	owner.see("Remove Carl Contractor from every account of Acme Group?")
+	owner.shotWidths("remove-independent-confirm")
+	owner.expectStatus(owner.follow(button("Remove User")), 200, "Remove User")
+	owner.see("Carl Contractor was removed from every account of Acme Group", "No independent users.")
+
+	// Bea's page: access to Acme Support, then the confirm steps.
+	owner.expectStatus(owner.visit(admin), 200, "Managed Users")
+	owner.expectStatus(owner.follow(xp(`//main//a[normalize-space(.)='Bea Baker']`)), 200, "Bea's page")
+	owner.choose(selectField("Account"), "Acme Support")
+	owner.setChecked(roleBox("administrator"), true)
+	owner.expectStatus(owner.follow(button("Save")), 200, "giving Bea Administrator in Acme Support")
+	owner.expectStatus(owner.follow(link("Reset password")), 200, "Reset password")
+	owner.see("Reset Bea Baker's password?", "bea@example.test")
+	owner.shotWidths("reset-password-confirm")
+	owner.expectStatus(owner.follow(link("Cancel")), 200, "Cancel")
+	owner.expectStatus(owner.follow(link("Remove from organization")), 200, "Remove from organization")
+	owner.see("Remove Bea Baker from Acme Group?", "independent login")
+	owner.shotWidths("remove-from-organization-confirm")
+	owner.expectStatus(owner.follow(link("Cancel")), 200, "Cancel")
+
+	// Change Ownership of Acme Support, up to the password.
+	owner.expectStatus(owner.visit(admin+"/accounts/"+account+"/owner"), 200, "Change Ownership")
+	owner.see("Change Ownership", "Bea Baker")
+	owner.shotWidths("change-ownership-choose")
+	owner.expectStatus(owner.follow(button("Continue")), 200, "Continue")
+	owner.see("Make Bea Baker the Owner of Acme Support?", "Your password")
+	owner.shotWidths("change-ownership-confirm")
+
+	// Transfer the organization, up to the password.
+	owner.expectStatus(owner.visit(admin+"/settings"), 200, "Settings")
+	owner.expectStatus(owner.follow(link("Transfer organization")), 200, "Transfer organization")
+	owner.see("Transfer organization", "Bea Baker")
+	owner.shotWidths("transfer-organization-choose")
+	owner.expectStatus(owner.follow(button("Continue")), 200, "Continue")
+	owner.fill(field("Your password"), password)
+	owner.expectStatus(owner.follow(button("Transfer organization")), 200, "Transfer organization")
+	owner.see("Bea Baker is now the Owner of Acme Group", "You are an Organization Administrator")
+	owner.shotWidths("admin-center-settings-after-transfer")
+}
