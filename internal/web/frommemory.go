@@ -80,7 +80,9 @@ func (m *memoStore) UserOrganization(ctx context.Context, userID int64) (*roster
 }
 
 func (m *memoStore) SearchUserAccounts(ctx context.Context, userID int64, query, after string, limit int) (*roster.AccountPage, error) {
-	return memo(m, func() (*roster.AccountPage, error) { return m.Store.SearchUserAccounts(ctx, userID, query, after, limit) },
+	return memo(m, func() (*roster.AccountPage, error) {
+		return m.Store.SearchUserAccounts(ctx, userID, query, after, limit)
+	},
 		"SearchUserAccounts", userID, query, after, limit)
 }
 
