@@ -74,6 +74,9 @@ CREATE TABLE organization_invitations (
   sid             text NOT NULL UNIQUE CHECK (sid ~ '^OI[0-9a-f]{32}$'),
   organization_id bigint NOT NULL REFERENCES organizations (id),
   email           citext NOT NULL,
+  -- The invitee's name, when the inviter knows it (an import's column): it
+  -- fills in the sign-up form.
+  name            text NOT NULL DEFAULT '' CHECK (length(name) <= 100),
   account_id      bigint REFERENCES accounts (id),
   roles           text[] CONSTRAINT organization_invitations_roles_valid
                   CHECK (roles IS NULL OR (roster_valid_roles(roles) AND roles <> ARRAY['owner'])),

@@ -11,7 +11,7 @@ import (
 	"roster/internal/roster"
 )
 
-const orgInvitationColumns = `i.id, i.sid, i.organization_id, o.sid, o.name, i.email, i.account_id, coalesce(a.sid, ''), coalesce(a.name, ''),
+const orgInvitationColumns = `i.id, i.sid, i.organization_id, o.sid, o.name, i.email, i.name, i.account_id, coalesce(a.sid, ''), coalesce(a.name, ''),
 	i.roles, i.invited_by, coalesce(inv.name, ''), i.created_at, i.sent_at, i.expires_at, i.status, i.status_reason, coalesce(sb.name, ''),
 	coalesce((SELECT ob.status FROM email_outbox ob WHERE ob.organization_invitation_id = i.id AND ob.status <> 'cancelled' ORDER BY ob.id DESC LIMIT 1), ''),
 	now()`
@@ -22,7 +22,7 @@ const orgInvitationFrom = `organization_invitations i JOIN organizations o ON o.
 func scanOrgInvitation(row pgx.Row, inv *roster.OrgInvitation) error {
 	var roles []string
 	var status, reason, delivery string
-	if err := row.Scan(&inv.ID, &inv.SID, &inv.OrganizationID, &inv.OrganizationSID, &inv.OrganizationName, &inv.Email,
+	if err := row.Scan(&inv.ID, &inv.SID, &inv.OrganizationID, &inv.OrganizationSID, &inv.OrganizationName, &inv.Email, &inv.Name,
 		&inv.AccountID, &inv.AccountSID, &inv.AccountName, &roles, &inv.InvitedByID, &inv.InvitedBy,
 		&inv.CreatedAt, &inv.SentAt, &inv.ExpiresAt, &status, &reason, &inv.StatusBy, &delivery, &inv.AsOf); err != nil {
 		return err
@@ -98,6 +98,12 @@ func (db *DB) InviteToOrganization(ctx context.Context, actor *roster.OrgMembers
 	if err != nil {
 		return refused(err)
 	}
+	name := ""
+	if strings.TrimSpace(req.Name) != "" {
+		if name, err = roster.NormalizeName("name", req.Name); err != nil {
+			return refused(err)
+		}
+	}
 	grant := strings.TrimSpace(req.AccountSID) != ""
 	roles := roster.NewRoleSet(req.Roles...)
 	if !grant && len(roles) > 0 {
@@ -160,10 +166,10 @@ func (db *DB) InviteToOrganization(ctx context.Context, actor *roster.OrgMembers
 		token, hash := newToken()
 		var id int64
 		if err := tx.QueryRow(ctx, `
-			INSERT INTO organization_invitations (sid, organization_id, email, account_id, roles, token_hash, invited_by, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, now() + $8::interval)
+			INSERT INTO organization_invitations (sid, organization_id, email, name, account_id, roles, token_hash, invited_by, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + $9::interval)
 			RETURNING id`,
-			newSID(roster.PrefixOrgInvitation), g.org.ID, email, accountID, grantRoles, hash, g.actor.User.ID, roster.DefaultInviteTTL).Scan(&id); err != nil {
+			newSID(roster.PrefixOrgInvitation), g.org.ID, email, name, accountID, grantRoles, hash, g.actor.User.ID, roster.DefaultInviteTTL).Scan(&id); err != nil {
 			return err
 		}
 		var inv roster.OrgInvitation

@@ -257,6 +257,8 @@ func TestInviteToOrganizationOutcomes(t *testing.T) {
 		{"a broken role set", roster.OrgInviteRequest{Email: "x@example.com", AccountSID: a.SID, Roles: roster.RoleSet{roster.Administrator, roster.Support}}, roster.OrgInviteRefused, ""},
 		{"roles without an account", roster.OrgInviteRequest{Email: "x@example.com", Roles: roster.RoleSet{roster.Support}}, roster.OrgInviteRefused, roster.ReasonGrantAccountRequired},
 		{"a malformed email", roster.OrgInviteRequest{Email: "not an email"}, roster.OrgInviteRefused, ""},
+		{"with a name, as an import gives it", roster.OrgInviteRequest{Email: "named@example.com", Name: "  Ada   Import "}, roster.OrgInvited, ""},
+		{"an overlong name", roster.OrgInviteRequest{Email: "long@example.com", Name: strings.Repeat("x", 101)}, roster.OrgInviteRefused, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := f.db.InviteToOrganization(ctx, adam, tc.req, testOrigin)
@@ -271,15 +273,18 @@ func TestInviteToOrganizationOutcomes(t *testing.T) {
 			}
 		})
 	}
-	// Exactly the three invitations, mails and events.
-	if n := f.count(`SELECT count(*) FROM organization_invitations WHERE organization_id = $1`, f.org.ID); n != 3 {
-		t.Fatalf("%d invitations, want 3", n)
+	// Exactly the four invitations, mails and events.
+	if n := f.count(`SELECT count(*) FROM organization_invitations WHERE organization_id = $1`, f.org.ID); n != 4 {
+		t.Fatalf("%d invitations, want 4", n)
 	}
-	if n := f.count(`SELECT count(*) FROM email_outbox WHERE kind = 'org_invitation' AND organization_id = $1`, f.org.ID); n != 3 {
-		t.Fatalf("%d mails, want 3", n)
+	if n := f.count(`SELECT count(*) FROM email_outbox WHERE kind = 'org_invitation' AND organization_id = $1`, f.org.ID); n != 4 {
+		t.Fatalf("%d mails, want 4", n)
 	}
-	if n := f.count(`SELECT count(*) FROM audit_events WHERE organization_id = $1 AND action = 'organization.invitation_sent'`, f.org.ID); n != 3 {
-		t.Fatalf("%d events, want 3", n)
+	if n := f.count(`SELECT count(*) FROM audit_events WHERE organization_id = $1 AND action = 'organization.invitation_sent'`, f.org.ID); n != 4 {
+		t.Fatalf("%d events, want 4", n)
+	}
+	if n := f.count(`SELECT count(*) FROM organization_invitations WHERE email = 'named@example.com' AND name = 'Ada Import'`); n != 1 {
+		t.Fatal("the invitee's name was not kept, tidied")
 	}
 	if n := f.count(`SELECT count(*) FROM organization_invitations WHERE organization_id = $1`, other.ID); n != 0 {
 		t.Fatal("another organization got invitations")

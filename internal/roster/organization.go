@@ -250,6 +250,7 @@ const (
 // there once the invitation is accepted.
 type OrgInviteRequest struct {
 	Email      string
+	Name       string  // optional: fills in the sign-up form
 	AccountSID string  // "" for no initial grant
 	Roles      RoleSet // the grant's roles, with AccountSID
 }
@@ -272,6 +273,7 @@ type OrgInvitation struct {
 	OrganizationSID  string
 	OrganizationName string
 	Email            string
+	Name             string // given by the inviter, "" if not
 	// The initial account grant, if any.
 	AccountID   *int64
 	AccountSID  string

@@ -64,6 +64,7 @@ func (s *orgInviteePages) landing(w http.ResponseWriter, r *http.Request) error 
 	case u == nil:
 		_, _, err := s.store.UserByEmail(r.Context(), inv.Email)
 		if roster.ErrorCode(err) == roster.ENOTFOUND {
+			p.Name = inv.Name // as the inviter knew it; theirs to change
 			s.render(w, r, http.StatusOK, templates.JoinSignUp(p))
 			return nil
 		} else if err != nil {
