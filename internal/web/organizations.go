@@ -118,6 +118,9 @@ func (s *orgPages) createOrganization(w http.ResponseWriter, r *http.Request) er
 	}
 	if err != nil {
 		return s.formError(w, r, err, func(errs templates.Errors) {
+			if !errs.Has("name") {
+				errs = templates.Errors{"": errorMessage(err)} // about the login, not the name
+			}
 			s.render(w, r, httpStatus(err), templates.NewOrganization(s.chrome(r), r.PostFormValue("name"), errs))
 		})
 	}

@@ -418,3 +418,13 @@ func TestGoToAdminCenterOnlyForOrgAdmins(t *testing.T) {
 		}
 	}
 }
+
+// A managed user can't create an organization, and is told why.
+func TestManagedUserCannotCreateAnOrganization(t *testing.T) {
+	app := newApp(t)
+	w := app.orgWorld()
+	res := app.signedIn(w.member.Email).post("/organizations", url.Values{"name": {"Breakaway"}})
+	if res.Status != http.StatusConflict || !strings.Contains(res.Body, "a login can belong to one organization only") {
+		t.Fatalf("a managed user creating an organization: %d\n%s", res.Status, res.Body)
+	}
+}

@@ -67,7 +67,7 @@ var refusals = map[roster.Reason]refusal{
 		if p["email"] != "" {
 			return fmt.Sprintf("%s is a managed user of another organization, and a login can belong to one organization only. You can still invite them to an account on its Manage users, as an independent user.", p["email"])
 		}
-		return "This login is a managed user of another organization, and a login can belong to one organization only."
+		return "Your login is already a managed user of an organization, and a login can belong to one organization only."
 	}},
 	roster.ReasonAlreadyManaged: {"email", func(p map[string]string) string {
 		return fmt.Sprintf("%s is already a managed user of this organization. To give them access to an account, open their name on Managed Users.", p["email"])
