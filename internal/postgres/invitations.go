@@ -249,15 +249,30 @@ func (db *DB) InvitationByToken(ctx context.Context, token string) (_ *roster.In
 	return &inv, nil
 }
 
+// lockAccountThenInvitation locks the account of the invitation matching
+// where, then the invitation, and loads it: the order every change of an
+// account takes (account first), so that an invitee accepting while an
+// Administrator resends or revokes waits instead of deadlocking.
+func lockAccountThenInvitation(ctx context.Context, tx pgx.Tx, where string, inv *roster.Invitation, args ...any) error {
+	var accountID int64
+	if err := tx.QueryRow(ctx, `SELECT i.account_id FROM invitations i WHERE `+where, args...).Scan(&accountID); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, accountID); err != nil {
+		return err
+	}
+	return loadInvitation(ctx, tx, where+` FOR UPDATE OF i`, inv, args...)
+}
+
 // findForInvitee locks the invitation the invitee refers to and checks that
 // it is theirs to answer: usable now, addressed to their email, and either
 // proven by the link's token or answered by a verified login.
 func (db *DB) findForInvitee(ctx context.Context, tx pgx.Tx, user *roster.User, ref roster.InvitationRef, inv *roster.Invitation) error {
 	var err error
 	if ref.Token != "" {
-		err = loadInvitation(ctx, tx, `i.token_hash = $1 FOR UPDATE OF i`, inv, hashToken(ref.Token))
+		err = lockAccountThenInvitation(ctx, tx, `i.token_hash = $1`, inv, hashToken(ref.Token))
 	} else {
-		err = loadInvitation(ctx, tx, `i.sid = $1 AND i.email = $2 FOR UPDATE OF i`, inv, ref.SID, user.Email)
+		err = lockAccountThenInvitation(ctx, tx, `i.sid = $1 AND i.email = $2`, inv, ref.SID, user.Email)
 	}
 	if err != nil {
 		return mapError(err)
@@ -353,7 +368,7 @@ func (db *DB) SignUpAndAccept(ctx context.Context, nu roster.NewUser, token stri
 	var u roster.User
 	var inv roster.Invitation
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
-		if err := loadInvitation(ctx, tx, `i.token_hash = $1 FOR UPDATE OF i`, &inv, hashToken(token)); err != nil {
+		if err := lockAccountThenInvitation(ctx, tx, `i.token_hash = $1`, &inv, hashToken(token)); err != nil {
 			return mapError(err)
 		}
 		if err := inv.CheckUsable(inv.AsOf); err != nil {
