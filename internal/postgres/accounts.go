@@ -11,10 +11,10 @@ import (
 	"roster/internal/roster"
 )
 
-const accountColumns = `a.id, a.sid, a.name, a.invite_ttl, a.member_count, a.created_at`
+const accountColumns = `a.id, a.sid, a.name, a.invite_ttl, a.member_count, a.created_at, a.require_two_factor`
 
 func accountDest(a *roster.Account) []any {
-	return []any{&a.ID, &a.SID, &a.Name, &a.InviteTTL, &a.MemberCount, &a.CreatedAt}
+	return []any{&a.ID, &a.SID, &a.Name, &a.InviteTTL, &a.MemberCount, &a.CreatedAt, &a.RequireTwoFactor}
 }
 
 // CreateAccount creates an account of which the user is the Owner.
@@ -52,7 +52,7 @@ const membershipFrom = `memberships m JOIN accounts a ON a.id = m.account_id JOI
 
 func scanMembership(row pgx.Row, m *roster.Membership, extra ...any) error {
 	var roles []string
-	dest := append(accountDest(&m.Account), &m.User.ID, &m.User.SID, &m.User.Email, &m.User.Name, &m.User.EmailVerifiedAt, &m.User.CreatedAt, &roles, &m.CreatedAt, &m.LastUsedAt)
+	dest := append(append(accountDest(&m.Account), userDest(&m.User)...), &roles, &m.CreatedAt, &m.LastUsedAt)
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return err
 	}

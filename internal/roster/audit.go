@@ -20,6 +20,8 @@ const (
 	AuditUserDeactivated    AuditAction = "user.deactivated"
 	AuditUserReactivated    AuditAction = "user.reactivated"
 	AuditPasswordReset      AuditAction = "user.password_reset"
+	AuditTwoFactorRequired  AuditAction = "account.two_factor_required"
+	AuditTwoFactorOptional  AuditAction = "account.two_factor_not_required"
 )
 
 // AuditActions lists every action, for the audit log's filter.
@@ -29,6 +31,7 @@ var AuditActions = []AuditAction{
 	AuditRolesChanged, AuditMemberRemoved, AuditMemberLeft, AuditOwnershipTransfer,
 	AuditExported, AuditRetentionChanged,
 	AuditUserDeactivated, AuditUserReactivated, AuditPasswordReset,
+	AuditTwoFactorRequired, AuditTwoFactorOptional,
 }
 
 // Label is the action for people.
@@ -62,6 +65,10 @@ func (a AuditAction) Label() string {
 		return "Login reactivated"
 	case AuditPasswordReset:
 		return "Password reset by an operator"
+	case AuditTwoFactorRequired:
+		return "Two-factor sign-in required"
+	case AuditTwoFactorOptional:
+		return "Two-factor sign-in no longer required"
 	}
 	return string(a)
 }

@@ -56,6 +56,16 @@ const (
 	ReasonInviteLimitAccount    Reason = "invite_limit_account"    // params: limit, retry_at
 	ReasonVerifyLimit           Reason = "verify_limit"            // params: limit, retry_at
 	ReasonNoPermission          Reason = "no_permission"           // the actor's roles changed meanwhile
+	ReasonWrongCode             Reason = "wrong_code"              // a second factor that does not match
+	ReasonCodeUsed              Reason = "code_used"               // an app code accepted before (replay)
+	ReasonSecondFactorThrottled Reason = "second_factor_throttled" // too many wrong second factors
+	ReasonAppAlreadyOn          Reason = "app_already_on"          // an authenticator app is set up already
+	ReasonNoAppSetup            Reason = "no_app_setup"            // confirming without a setup in progress
+	ReasonLastFactor            Reason = "last_factor"             // removing the only second factor
+	ReasonTwoFactorOff          Reason = "two_factor_off"          // nothing to turn off or regenerate
+	ReasonTwoFactorRequired     Reason = "two_factor_required"     // params: account
+	ReasonOwnerNeedsTwoFactor   Reason = "owner_needs_two_factor"  // the Owner must have it to require it
+	ReasonBadPasskey            Reason = "bad_passkey"             // a WebAuthn response that does not verify
 )
 
 // Refuse returns an error of kind code for reason; the web layer words it.

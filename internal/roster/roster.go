@@ -16,6 +16,9 @@ type User struct {
 	Name            string
 	EmailVerifiedAt *time.Time
 	CreatedAt       time.Time
+	// TwoFactorAt is when the login turned on two-factor sign-in; nil
+	// while it is off.
+	TwoFactorAt *time.Time
 }
 
 // Verified reports whether the user proved they own their email address.
@@ -29,6 +32,9 @@ type Account struct {
 	InviteTTL   time.Duration // default lifetime of its invitations
 	MemberCount int
 	CreatedAt   time.Time
+	// RequireTwoFactor: every member must sign in with a second factor
+	// (RequiresTwoFactor decides).
+	RequireTwoFactor bool
 }
 
 // Membership is a user's roles in one account, with both sides loaded.

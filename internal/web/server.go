@@ -108,6 +108,10 @@ func (s *Server) router() *chi.Mux {
 	manageUsers := &manageUsersPages{site, s.Store}
 	ownership := &ownershipPages{site, s.Store}
 	audit := &auditPages{site, s.Store}
+	wa := newWebAuthn(s.Config.BaseURL)
+	secondStep := &secondStepPages{site, s.Store, wa}
+	twoFactor := &twoFactorPages{site, s.Store, wa}
+	requireTwoFactor := &requireTwoFactorPages{site, s.Store}
 	h := site.handle
 
 	r := chi.NewRouter()
@@ -135,6 +139,7 @@ func (s *Server) router() *chi.Mux {
 		r.Post("/signup", h(auth.signUp))
 		r.Get("/login", h(auth.signInForm))
 		r.Post("/login", h(auth.signIn))
+		secondStep.routes(r) // twofactor_signin.go: /login/two-factor…
 		r.Post("/logout", h(auth.signOut))
 		r.Get("/password/forgot", h(auth.forgotForm))
 		r.Post("/password/forgot", h(auth.forgot))
@@ -149,6 +154,7 @@ func (s *Server) router() *chi.Mux {
 			r.Post("/verify/resend", h(auth.resendVerification))
 			r.Get("/profile", h(auth.profile))
 			r.Post("/logout/everywhere", h(auth.signOutEverywhere))
+			twoFactor.routes(r) // twofactor.go: /profile/two-factor…, /profile/passkeys…
 			invitee.routes(r) // invitee.go: the invitee's own list in the console
 			r.Get("/accounts", h(accounts.accounts))
 			r.Get("/accounts/new", h(accounts.newAccountForm))
@@ -165,6 +171,7 @@ func (s *Server) router() *chi.Mux {
 					r.Use(site.requirePermission(roster.EditSettings))
 					r.Get("/settings", h(accounts.settingsForm))
 					r.Post("/settings", h(accounts.saveSettings))
+					r.Post("/settings/two-factor", h(requireTwoFactor.setRequire))
 				})
 			})
 		})
