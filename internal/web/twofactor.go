@@ -142,7 +142,13 @@ func groupSecret(s string) string {
 // confirmApp turns the app on with a current code, and shows the recovery
 // codes once.
 func (s *twoFactorPages) confirmApp(w http.ResponseWriter, r *http.Request) error {
-	codes, err := s.store.ConfirmApp(r.Context(), currentUser(r).ID, r.PostFormValue("code"))
+	var codes []string
+	var err error
+	if code := r.PostFormValue("code"); code == "" {
+		err = errCodeMissing
+	} else {
+		codes, err = s.store.ConfirmApp(r.Context(), currentUser(r).ID, code)
+	}
 	if err != nil {
 		if roster.ErrorCode(err) == roster.ECONFLICT {
 			return err
@@ -238,6 +244,10 @@ func (s *twoFactorPages) reauthFailed(w http.ResponseWriter, r *http.Request, ki
 // regenerate makes new recovery codes (the old ones stop working), shows
 // them once, and mails the user.
 func (s *twoFactorPages) regenerate(w http.ResponseWriter, r *http.Request) error {
+	if !currentUser(r).HasTwoFactor() {
+		http.Redirect(w, r, templates.TwoFactorPath(), http.StatusSeeOther)
+		return nil
+	}
 	if err := s.reauthenticate(r); err != nil {
 		return s.reauthFailed(w, r, templates.ConfirmRegenerate, err)
 	}
@@ -251,6 +261,10 @@ func (s *twoFactorPages) regenerate(w http.ResponseWriter, r *http.Request) erro
 
 // disable turns two-factor sign-in off and mails the user.
 func (s *twoFactorPages) disable(w http.ResponseWriter, r *http.Request) error {
+	if !currentUser(r).HasTwoFactor() {
+		http.Redirect(w, r, templates.TwoFactorPath(), http.StatusSeeOther)
+		return nil
+	}
 	if err := s.reauthenticate(r); err != nil {
 		return s.reauthFailed(w, r, templates.ConfirmDisable, err)
 	}
