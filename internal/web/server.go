@@ -154,7 +154,8 @@ func (s *Server) router() *chi.Mux {
 			r.Post("/verify/resend", h(auth.resendVerification))
 			r.Get("/profile", h(auth.profile))
 			r.Post("/logout/everywhere", h(auth.signOutEverywhere))
-			twoFactor.routes(r) // twofactor.go: /profile/two-factor…, /profile/passkeys…
+			// twofactor.go: /profile/two-factor…, /profile/passkeys…
+			twoFactor.routes(r)
 			invitee.routes(r) // invitee.go: the invitee's own list in the console
 			r.Get("/accounts", h(accounts.accounts))
 			r.Get("/accounts/new", h(accounts.newAccountForm))

@@ -139,7 +139,9 @@ func PasskeysPath() string { return ProfilePath() + "/passkeys" }
 func PasskeyOptionsPath() string { return PasskeysPath() + "/options" }
 
 // RemovePasskeyPath removes one passkey (POST).
-func RemovePasskeyPath(passkeySID string) string { return PasskeysPath() + "/" + seg(passkeySID) + "/remove" }
+func RemovePasskeyPath(passkeySID string) string {
+	return PasskeysPath() + "/" + seg(passkeySID) + "/remove"
+}
 
 // An invitee's pages: the mailed link, and their own list in the console.
 
