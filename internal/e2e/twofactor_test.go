@@ -120,7 +120,7 @@ func TestTwoFactor(t *testing.T) {
 	}
 	ada.shotWidths("recovery-codes")
 	ada.expectStatus(ada.follow(link("I've saved them")), 200, "I've saved them")
-	ada.see("Two-factor authentication is on", "10 unused codes")
+	ada.see("Signing in asks for the 6-digit code your app shows", "10 unused codes")
 	if strings.Contains(strings.ReplaceAll(ada.mainText(), " ", ""), secret) {
 		ada.fatalf("the secret is shown again after setup")
 	}

@@ -148,7 +148,10 @@ var tokenPaths = []string{templates.InvitePath(""), templates.ResetPasswordPath(
 func (s *site) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		// connect-src 'self': the passkey buttons fetch their WebAuthn
+		// challenge from the console (passkeys.js); img-src data: is the
+		// authenticator app's QR code, drawn by the console.
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		for _, p := range tokenPaths {
