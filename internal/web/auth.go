@@ -380,6 +380,11 @@ func (s *authPages) reset(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if u.HasTwoFactor() {
+		// The link proves the email, not the second factor: ask for it.
+		s.flash(r, templates.FlashPasswordChanged())
+		return s.beginSecondStep(w, r, u, "") // twofactor_signin.go
+	}
 	if err := s.startLogin(r, u); err != nil {
 		return err
 	}

@@ -525,3 +525,22 @@ func TestLastPasskeyIsNotRemovedAlone(t *testing.T) {
 		t.Fatalf("removing one of two passkeys: %v", err)
 	}
 }
+
+// A password reset proves the email, not the second factor: the reset
+// leads to the second step, not into the console.
+func TestPasswordResetStillAsksForSecondFactor(t *testing.T) {
+	app := newApp(t)
+	app.newClient().signUp("Ada", "ada@example.com", "Engines")
+	app.mustHaveApp(app.mustFindUser("ada@example.com"))
+	c := app.newClient()
+	c.post("/password/forgot", url.Values{"email": {"ada@example.com"}})
+	link := app.outboxLink("password_reset", "ada@example.com", "/password/reset/")
+	res := c.post(link, url.Values{"password": {"a brand new passphrase"}})
+	if res.URL != "/login/two-factor" {
+		t.Fatalf("after a reset the browser is at %s, want the second step", res.URL)
+	}
+	mustContain(t, res.Body, "Your password is changed", "Confirm it")
+	if res := c.get("/profile"); !strings.HasPrefix(res.URL, "/login") {
+		t.Fatalf("after a reset, without the second factor, /profile answered at %s", res.URL)
+	}
+}
