@@ -82,6 +82,10 @@ func (c Composer) Compose(m roster.Mail) (Message, error) {
 		subject, text, html = c.ownershipTaken(d)
 	case roster.MailOwnershipAssigned:
 		subject, text, html = c.ownershipAssigned(d)
+	case roster.MailTwoFactorOff:
+		subject, text, html = c.twoFactorOff(d)
+	case roster.MailRecoveryCodesNew:
+		subject, text, html = c.recoveryCodesNew(d)
 	default:
 		return Message{}, fmt.Errorf("%w: unknown kind %q", ErrUncomposable, m.Kind)
 	}
@@ -318,6 +322,24 @@ func (c Composer) ownershipAssigned(d roster.MailData) (string, string, templ.Co
 		"%s, from your organization's Admin Center, made you the Owner of the account %s. %s is now an Administrator of it.\n\nAs the Owner you can manage every user, change the account's settings, and transfer ownership to another member.\n",
 		by, account, former) + fmt.Sprintf("\nOpen %s: %s\n", account, link)
 	return "You are now the Owner of " + account, text, templates.EmailOwnershipAssigned(d.Name, account, former, by, link)
+}
+
+// twoFactorOff tells the user their two-factor sign-in was turned off, so
+// that someone who did not do it notices.
+func (c Composer) twoFactorOff(d roster.MailData) (string, string, templ.Component) {
+	link := c.link(templates.TwoFactorPath())
+	text := greeting(d.Name) + "Two-factor sign-in is now off for your Roster login: your authenticator app, passkeys and recovery codes no longer work, and signing in needs only your password.\n\n" +
+		"If you didn't do this, reset your password at once and turn two-factor sign-in on again:\n" + link + "\n"
+	return "Two-factor sign-in is off for your Roster login", text, templates.EmailTwoFactorOff(d.Name, link)
+}
+
+// recoveryCodesNew tells the user that new recovery codes were made and the
+// old ones stopped working.
+func (c Composer) recoveryCodesNew(d roster.MailData) (string, string, templ.Component) {
+	link := c.link(templates.TwoFactorPath())
+	text := greeting(d.Name) + "New recovery codes were made for your Roster login. The earlier ones no longer work.\n\n" +
+		"If you didn't do this, reset your password at once and check your two-factor settings:\n" + link + "\n"
+	return "New recovery codes for your Roster login", text, templates.EmailRecoveryCodesNew(d.Name, link)
 }
 
 // render writes an email component.

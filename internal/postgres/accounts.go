@@ -11,10 +11,10 @@ import (
 	"roster/internal/roster"
 )
 
-const accountColumns = `a.id, a.sid, a.name, a.invite_ttl, a.member_count, a.created_at, a.organization_id`
+const accountColumns = `a.id, a.sid, a.name, a.invite_ttl, a.member_count, a.created_at, a.organization_id, a.require_two_factor`
 
 func accountDest(a *roster.Account) []any {
-	return []any{&a.ID, &a.SID, &a.Name, &a.InviteTTL, &a.MemberCount, &a.CreatedAt, &a.OrganizationID}
+	return []any{&a.ID, &a.SID, &a.Name, &a.InviteTTL, &a.MemberCount, &a.CreatedAt, &a.OrganizationID, &a.RequireTwoFactor}
 }
 
 // CreateAccount creates an account of which the user is the Owner.
@@ -52,7 +52,7 @@ const membershipFrom = `memberships m JOIN accounts a ON a.id = m.account_id JOI
 
 func scanMembership(row pgx.Row, m *roster.Membership, extra ...any) error {
 	var roles []string
-	dest := append(accountDest(&m.Account), &m.User.ID, &m.User.SID, &m.User.Email, &m.User.Name, &m.User.EmailVerifiedAt, &m.User.CreatedAt, &roles, &m.CreatedAt, &m.LastUsedAt)
+	dest := append(append(accountDest(&m.Account), userDest(&m.User)...), &roles, &m.CreatedAt, &m.LastUsedAt)
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return err
 	}
@@ -84,8 +84,7 @@ func (db *DB) ActorMembership(ctx context.Context, accountSID string, userID int
 		LEFT JOIN memberships m ON m.account_id = a.id AND m.user_id = u.id
 		LEFT JOIN organizations o ON o.id = a.organization_id
 		LEFT JOIN organization_members om ON om.organization_id = a.organization_id AND om.user_id = u.id
-		WHERE a.sid = $1`, accountSID, userID).Scan(append(accountDest(&m.Account),
-		&m.User.ID, &m.User.SID, &m.User.Email, &m.User.Name, &m.User.EmailVerifiedAt, &m.User.CreatedAt,
+		WHERE a.sid = $1`, accountSID, userID).Scan(append(append(accountDest(&m.Account), userDest(&m.User)...),
 		&direct, &joined, &m.LastUsedAt, &orgRole, &orgSID, &orgName, &deactivated)...)
 	if err != nil {
 		return nil, mapError(err)

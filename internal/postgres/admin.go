@@ -225,8 +225,7 @@ const accountSummaryColumns = accountColumns + `, a.audit_retention_months, ` + 
 const accountWithOwner = `accounts a JOIN memberships m ON m.account_id = a.id AND m.roles = ARRAY['owner'] JOIN users u ON u.id = m.user_id`
 
 func scanAccountSummary(row pgx.Row, s *AccountSummary, extra ...any) error {
-	dest := append(accountDest(&s.Account), &s.RetentionMonths,
-		&s.Owner.ID, &s.Owner.SID, &s.Owner.Email, &s.Owner.Name, &s.Owner.EmailVerifiedAt, &s.Owner.CreatedAt)
+	dest := append(append(accountDest(&s.Account), &s.RetentionMonths), userDest(&s.Owner)...)
 	return row.Scan(append(dest, extra...)...)
 }
 

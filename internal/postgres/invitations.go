@@ -13,7 +13,7 @@ import (
 const invitationColumns = `i.id, i.sid, i.account_id, a.sid, a.name, i.email, i.roles, i.invited_by,
 	coalesce(inv.name, ''), i.created_at, i.sent_at, i.expires_at, i.status, i.status_reason, coalesce(sb.name, ''),
 	coalesce((SELECT o.status FROM email_outbox o WHERE o.invitation_id = i.id AND o.status <> 'cancelled' ORDER BY o.id DESC LIMIT 1), ''),
-	now()`
+	now(), a.require_two_factor`
 
 const invitationFrom = `invitations i JOIN accounts a ON a.id = i.account_id LEFT JOIN users inv ON inv.id = i.invited_by
 	LEFT JOIN users sb ON sb.id = i.status_by`
@@ -22,7 +22,7 @@ func scanInvitation(row pgx.Row, inv *roster.Invitation) error {
 	var roles []string
 	var status, reason, delivery string
 	if err := row.Scan(&inv.ID, &inv.SID, &inv.AccountID, &inv.AccountSID, &inv.AccountName, &inv.Email, &roles, &inv.InvitedByID,
-		&inv.InvitedBy, &inv.CreatedAt, &inv.SentAt, &inv.ExpiresAt, &status, &reason, &inv.StatusBy, &delivery, &inv.AsOf); err != nil {
+		&inv.InvitedBy, &inv.CreatedAt, &inv.SentAt, &inv.ExpiresAt, &status, &reason, &inv.StatusBy, &delivery, &inv.AsOf, &inv.AccountRequiresTwoFactor); err != nil {
 		return err
 	}
 	inv.StatusReason = roster.CloseReason(reason)
@@ -309,7 +309,17 @@ func (db *DB) AcceptInvitation(ctx context.Context, user *roster.User, ref roste
 }
 
 func acceptLocked(ctx context.Context, tx pgx.Tx, userID int64, inv *roster.Invitation, proven bool, origin roster.Origin) error {
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, inv.AccountID); err != nil {
+	// The account's requirement and the user's second factor, read under
+	// the account's lock: an invitation to an account that requires
+	// two-factor sign-in is accepted only by a login that has it.
+	var a roster.Account
+	var u roster.User
+	if err := tx.QueryRow(ctx, `
+		SELECT a.name, a.require_two_factor, u.two_factor_at
+		FROM accounts a, users u WHERE a.id = $1 AND u.id = $2 FOR UPDATE OF a`, inv.AccountID, userID).Scan(&a.Name, &a.RequireTwoFactor, &u.TwoFactorAt); err != nil {
+		return err
+	}
+	if err := roster.CheckJoin(&u, &a); err != nil {
 		return err
 	}
 	tag, err := tx.Exec(ctx, `

@@ -38,8 +38,7 @@ const orgMemberFrom = `organization_members om JOIN organizations o ON o.id = om
 
 func scanOrgMember(row pgx.Row, m *roster.OrgMembership, extra ...any) error {
 	var role string
-	dest := append(orgDest(&m.Organization), &m.User.ID, &m.User.SID, &m.User.Email, &m.User.Name, &m.User.EmailVerifiedAt, &m.User.CreatedAt,
-		&role, &m.CreatedAt, &m.DeactivatedAt)
+	dest := append(append(orgDest(&m.Organization), userDest(&m.User)...), &role, &m.CreatedAt, &m.DeactivatedAt)
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return err
 	}
@@ -191,13 +190,13 @@ func (db *DB) OrgMember(ctx context.Context, orgID int64, userSID string) (_ *ro
 // maxManagedAccounts bounds the Admin Center's account lists.
 const maxManagedAccounts = 500
 
-const managedAccountColumns = accountColumns + `, ow.id, ow.sid, ow.email, ow.name, ow.email_verified_at, ow.created_at`
+const managedAccountColumns = accountColumns + `, ow.id, ow.sid, ow.email, ow.name, ow.email_verified_at, ow.created_at, ow.two_factor_at`
 
 // managedAccountFrom joins an account to its Owner (there is always one).
 const managedAccountFrom = `accounts a JOIN memberships mo ON mo.account_id = a.id AND mo.roles = ARRAY['owner'] JOIN users ow ON ow.id = mo.user_id`
 
 func scanManagedAccount(row pgx.Row, ma *roster.ManagedAccount, extra ...any) error {
-	dest := append(accountDest(&ma.Account), &ma.Owner.ID, &ma.Owner.SID, &ma.Owner.Email, &ma.Owner.Name, &ma.Owner.EmailVerifiedAt, &ma.Owner.CreatedAt)
+	dest := append(accountDest(&ma.Account), userDest(&ma.Owner)...)
 	return row.Scan(append(dest, extra...)...)
 }
 

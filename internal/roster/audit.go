@@ -43,6 +43,8 @@ const (
 	AuditOrgAccountMovedIn      AuditAction = "organization.account_moved_in"
 	AuditOrgAccountMovedOut     AuditAction = "organization.account_moved_out"
 	AuditOrgAccountOwnerChanged AuditAction = "organization.account_owner_changed"
+	AuditTwoFactorRequired      AuditAction = "account.two_factor_required"
+	AuditTwoFactorOptional      AuditAction = "account.two_factor_not_required"
 )
 
 // AuditActions lists every action, for the audit log's filter.
@@ -53,6 +55,7 @@ var AuditActions = []AuditAction{
 	AuditExported, AuditRetentionChanged,
 	AuditUserDeactivated, AuditUserReactivated, AuditPasswordReset,
 	AuditMemberAdded, AuditOrgAccountCreated, AuditOrgAccountMovedIn, AuditOrgAccountMovedOut, AuditOrgAccountOwnerChanged,
+	AuditTwoFactorRequired, AuditTwoFactorOptional,
 }
 
 // OrgAuditActions lists the actions of an organization's audit log, for its
@@ -68,6 +71,7 @@ var OrgAuditActions = []AuditAction{
 	AuditInvitationAccepted, AuditInvitationDeclined,
 	AuditMemberAdded, AuditRolesChanged, AuditMemberRemoved, AuditMemberLeft, AuditOwnershipTransfer,
 	AuditUserDeactivated, AuditUserReactivated, AuditPasswordReset,
+	AuditTwoFactorRequired, AuditTwoFactorOptional,
 }
 
 // Label is the action for people.
@@ -141,6 +145,10 @@ func (a AuditAction) Label() string {
 		return "Account moved out of the organization"
 	case AuditOrgAccountOwnerChanged:
 		return "Ownership changed from the Admin Center"
+	case AuditTwoFactorRequired:
+		return "Two-factor sign-in required"
+	case AuditTwoFactorOptional:
+		return "Two-factor sign-in no longer required"
 	}
 	return string(a)
 }

@@ -64,6 +64,8 @@ const (
 	MailAccessGranted     MailKind = "access_granted"     // given access to an account from the Admin Center
 	MailOwnershipTakenBy  MailKind = "ownership_taken"    // to the former Owner, when the Admin Center changed it
 	MailOwnershipAssigned MailKind = "ownership_assigned" // to the new Owner, when the Admin Center changed it
+	MailTwoFactorOff      MailKind = "two_factor_off"     // the user turned two-factor sign-in off
+	MailRecoveryCodesNew  MailKind = "recovery_codes_new" // the user made new recovery codes
 )
 
 // InvitationMail is the mail that carries an invitation's link token.
@@ -81,6 +83,13 @@ func InvitationMail(inv *Invitation, token string) Mail {
 // password reset (MailPasswordReset) link token to u.
 func UserTokenMail(kind MailKind, u *User, token string, expiresAt time.Time) Mail {
 	return Mail{Kind: kind, To: u.Email, Data: MailData{Name: u.Name, Token: token, ExpiresAt: &expiresAt}}
+}
+
+// TwoFactorMail tells u that their second factor changed: turned off
+// (MailTwoFactorOff) or new recovery codes made (MailRecoveryCodesNew). It
+// carries no secret; it is there so that someone who did not do it notices.
+func TwoFactorMail(kind MailKind, u *User) Mail {
+	return Mail{Kind: kind, To: u.Email, Data: MailData{Name: u.Name}}
 }
 
 // MemberChangeMails returns the mails a membership change sends: the target

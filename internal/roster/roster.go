@@ -16,6 +16,9 @@ type User struct {
 	Name            string
 	EmailVerifiedAt *time.Time
 	CreatedAt       time.Time
+	// TwoFactorAt is when the login turned on two-factor sign-in; nil
+	// while it is off.
+	TwoFactorAt *time.Time
 }
 
 // Verified reports whether the user proved they own their email address.
@@ -32,6 +35,9 @@ type Account struct {
 	// OrganizationID is the organization the account belongs to, nil for
 	// an independent account.
 	OrganizationID *int64
+	// RequireTwoFactor: every member must sign in with a second factor
+	// (RequiresTwoFactor decides).
+	RequireTwoFactor bool
 }
 
 // Managed reports whether the account belongs to an organization.

@@ -173,6 +173,9 @@ func (s *authPages) signIn(w http.ResponseWriter, r *http.Request) error {
 			s.render(w, r, httpStatus(err), templates.SignIn(f, templates.Flash{}))
 		})
 	}
+	if u.HasTwoFactor() {
+		return s.beginSecondStep(w, r, u, f.Next) // twofactor_signin.go
+	}
 	if err := s.startLogin(r, u); err != nil {
 		s.countSignIn(err) // refused for a deactivated login
 		return err
@@ -376,6 +379,11 @@ func (s *authPages) reset(w http.ResponseWriter, r *http.Request) error {
 	u, err := s.store.ResetPassword(r.Context(), token, hash)
 	if err != nil {
 		return err
+	}
+	if u.HasTwoFactor() {
+		// The link proves the email, not the second factor: ask for it.
+		s.flash(r, templates.FlashPasswordChanged())
+		return s.beginSecondStep(w, r, u, "") // twofactor_signin.go
 	}
 	if err := s.startLogin(r, u); err != nil {
 		return err

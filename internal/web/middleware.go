@@ -89,7 +89,8 @@ func (s *site) requireUser(next http.Handler) http.Handler {
 
 // loadAccount takes the account from the URL, never from the session, and
 // loads the caller's membership in it on every request: roles changed or
-// removed elsewhere apply at once. No membership answers 404, so an account
+// removed elsewhere apply at once, and so does an account's requirement of
+// two-factor sign-in, which sends a member without it to set it up. No membership answers 404, so an account
 // the caller is not in cannot be told from one that does not exist. It writes
 // nothing: a GET, even a cross-site navigation, changes no row; the account
 // used last is recorded by switchAccount, a POST.
@@ -101,6 +102,17 @@ func (s *site) loadAccount(next http.Handler) http.Handler {
 			return errNoAccount
 		} else if err != nil {
 			return err
+		}
+		if roster.MustSetUpTwoFactor(u, &m.Account) {
+			// The account requires a second factor that u lacks: set it up
+			// first (docs/rules.md, Two-factor sign-in). Read on every
+			// request, so requiring it applies at once.
+			back := templates.AccountURL(m.Account.SID)
+			if r.Method == http.MethodGet {
+				back = r.URL.RequestURI()
+			}
+			http.Redirect(w, r, templates.TwoFactorSetupPath(m.Account.SID, back), http.StatusSeeOther)
+			return nil
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), membershipKey{}, m)))
 		return nil
@@ -137,7 +149,10 @@ var tokenPaths = []string{templates.InvitePath(""), templates.ResetPasswordPath(
 func (s *site) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		// connect-src 'self': the passkey buttons fetch their WebAuthn
+		// challenge from the console (passkeys.js); img-src data: is the
+		// authenticator app's QR code, drawn by the console.
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		for _, p := range tokenPaths {

@@ -21,6 +21,7 @@ const (
 	exampleToken      = "dG9rZW4tb2YtYS1saW5r"
 	exampleOrg        = "OR0123456789abcdef0123456789abcdef"
 	exampleOrgInvite  = "OI0123456789abcdef0123456789abcdef"
+	examplePasskey    = "PK0123456789abcdef0123456789abcdef"
 )
 
 // pathHelpers is every helper of web/templates/paths.go with example ids,
@@ -43,6 +44,19 @@ var pathHelpers = []struct {
 	{"VerifyPath", "GET POST", templates.VerifyPath(exampleToken)},
 	{"ResendVerificationPath", "POST", templates.ResendVerificationPath()},
 	{"ProfilePath", "GET", templates.ProfilePath()},
+	{"TwoFactorSignInPath", "GET POST", templates.TwoFactorSignInPath()},
+	{"TwoFactorSignInPasskeyPath", "POST", templates.TwoFactorSignInPasskeyPath()},
+	{"TwoFactorPath", "GET", templates.TwoFactorPath()},
+	{"TwoFactorSetupPath", "GET", templates.TwoFactorSetupPath(exampleAccount, "/accounts")},
+	{"AppSetupPath", "GET POST", templates.AppSetupPath()},
+	{"AppSetupNextPath", "GET", templates.AppSetupNextPath("/accounts")},
+	{"AppConfirmPath", "POST", templates.AppConfirmPath()},
+	{"RecoveryCodesPath", "GET POST", templates.RecoveryCodesPath()},
+	{"DisableTwoFactorPath", "GET POST", templates.DisableTwoFactorPath()},
+	{"ReauthPasskeyPath", "POST", templates.ReauthPasskeyPath()},
+	{"PasskeysPath", "POST", templates.PasskeysPath()},
+	{"PasskeyOptionsPath", "POST", templates.PasskeyOptionsPath()},
+	{"RemovePasskeyPath", "POST", templates.RemovePasskeyPath(examplePasskey)},
 	{"InvitePath", "GET", templates.InvitePath(exampleToken)},
 	{"InviteSignUpPath", "POST", templates.InviteSignUpPath(exampleToken)},
 	{"InviteAcceptPath", "POST", templates.InviteAcceptPath(exampleToken)},
@@ -55,6 +69,7 @@ var pathHelpers = []struct {
 	{"AccountURL", "GET", templates.AccountURL(exampleAccount)},
 	{"SwitchPath", "POST", templates.SwitchPath(exampleAccount)},
 	{"SettingsPath", "GET POST", templates.SettingsPath(exampleAccount)},
+	{"RequireTwoFactorPath", "POST", templates.RequireTwoFactorPath(exampleAccount)},
 	{"AuditPath", "GET", templates.AuditPath(exampleAccount)},
 	{"AuditExportPath", "POST", templates.AuditExportPath(exampleAccount)},
 	{"AuditRetentionPath", "POST", templates.AuditRetentionPath(exampleAccount)},
@@ -137,7 +152,7 @@ func TestEveryRouteHasAPathHelper(t *testing.T) {
 		}
 	}
 	ids := strings.NewReplacer("{AccountSid}", exampleAccount, "{UserSid}", exampleUser,
-		"{InvitationSid}", exampleInvitation, "{token}", exampleToken,
+		"{InvitationSid}", exampleInvitation, "{token}", exampleToken, "{PasskeySid}", examplePasskey,
 		"{OrganizationSid}", exampleOrg, "{OrgInvitationSid}", exampleOrgInvite)
 	routes := 0
 	err := chi.Walk(testRouter(), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {

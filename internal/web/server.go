@@ -110,6 +110,10 @@ func (s *Server) router() *chi.Mux {
 	audit := &auditPages{site, s.Store}
 	orgs := &orgPages{site, s.Store}
 	orgInvitee := &orgInviteePages{site, s.Store}
+	wa := newWebAuthn(s.Config.BaseURL)
+	secondStep := &secondStepPages{site, s.Store, wa}
+	twoFactor := &twoFactorPages{site, s.Store, wa}
+	requireTwoFactor := &requireTwoFactorPages{site, s.Store}
 	h := site.handle
 
 	r := chi.NewRouter()
@@ -137,6 +141,7 @@ func (s *Server) router() *chi.Mux {
 		r.Post("/signup", h(auth.signUp))
 		r.Get("/login", h(auth.signInForm))
 		r.Post("/login", h(auth.signIn))
+		secondStep.routes(r) // twofactor_signin.go: /login/two-factor…
 		r.Post("/logout", h(auth.signOut))
 		r.Get("/password/forgot", h(auth.forgotForm))
 		r.Post("/password/forgot", h(auth.forgot))
@@ -152,6 +157,8 @@ func (s *Server) router() *chi.Mux {
 			r.Post("/verify/resend", h(auth.resendVerification))
 			r.Get("/profile", h(auth.profile))
 			r.Post("/logout/everywhere", h(auth.signOutEverywhere))
+			// twofactor.go: /profile/two-factor…, /profile/passkeys…
+			twoFactor.routes(r)
 			invitee.routes(r)    // invitee.go: the invitee's own list in the console
 			orgInvitee.routes(r) // org_invitee.go: answers to organization invitations from that list
 			orgs.routes(r)       // organizations.go, org_accounts.go: the Admin Center
@@ -170,6 +177,7 @@ func (s *Server) router() *chi.Mux {
 					r.Use(site.requirePermission(roster.EditSettings))
 					r.Get("/settings", h(accounts.settingsForm))
 					r.Post("/settings", h(accounts.saveSettings))
+					r.Post("/settings/two-factor", h(requireTwoFactor.setRequire))
 				})
 			})
 		})

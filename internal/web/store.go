@@ -27,6 +27,9 @@ type Store interface {
 	AuditStore
 	OrgStore
 	OrgInviteeStore
+	SecondStepStore
+	TwoFactorStore
+	RequireTwoFactorStore
 }
 
 // ReadyStore answers /readyz.
@@ -51,6 +54,9 @@ type SessionStore interface {
 	LoginFailures(ctx context.Context, email, ip string, window time.Duration) (byEmail, byIP int, err error)
 	RecordLoginFailure(ctx context.Context, email, ip string) error
 	ClearLoginFailures(ctx context.Context, email string) error
+	// StartPendingSignIn records a right password of a login with a second
+	// factor: the half-signed-in state, which grants nothing.
+	StartPendingSignIn(ctx context.Context, userID int64, ip, userAgent string) (string, error)
 }
 
 // LoginStore is what sign-up, sign-in, sign-out, email verification,
@@ -119,6 +125,9 @@ type InviteeStore interface {
 	PendingInvitationsFor(ctx context.Context, email string) ([]roster.Invitation, error)
 	PendingOrgInvitationsFor(ctx context.Context, email string) ([]roster.OrgInvitation, error)
 	ActorMembership(ctx context.Context, accountSID string, userID int64) (*roster.Membership, error)
+	// CreateInvitedUser creates the invitee's login without joining: the
+	// account requires a second factor, set up before accepting.
+	CreateInvitedUser(ctx context.Context, nu roster.NewUser, token string) (*roster.User, error)
 }
 
 // AuditStore is what the audit log, its export and its retention setting
@@ -188,4 +197,46 @@ type OrgInviteeStore interface {
 	AcceptOrgInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.OrgInvitation, error)
 	DeclineOrgInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.OrgInvitation, error)
 	UserOrganization(ctx context.Context, userID int64) (*roster.OrgMembership, error)
+}
+
+// SecondFactorStore checks second factors, under their own throttle
+// (twofactor.go); both sign-in's second step and the profile's confirm
+// forms use it.
+type SecondFactorStore interface {
+	VerifyCode(ctx context.Context, userID int64, code string) (roster.SecondFactor, error)
+	PasskeyCredentials(ctx context.Context, userID int64) ([]roster.PasskeyCredential, error)
+	UsePasskey(ctx context.Context, userID int64, credentialID, data []byte) error
+	SecondFactorFailures(ctx context.Context, userID int64, ip string, window time.Duration) (byUser, byIP int, err error)
+	RecordSecondFactorFailure(ctx context.Context, userID int64, ip string) error
+	ClearSecondFactorFailures(ctx context.Context, userID int64) error
+}
+
+// SecondStepStore is what sign-in's second step needs (twofactor_signin.go).
+type SecondStepStore interface {
+	SecondFactorStore
+	PendingSignInUser(ctx context.Context, id string) (*roster.User, error)
+	FinishPendingSignIn(ctx context.Context, id, ip, userAgent string) (string, error)
+}
+
+// TwoFactorStore is what the profile's two-factor pages need (twofactor.go,
+// passkeys.go).
+type TwoFactorStore interface {
+	SecondFactorStore
+	TwoFactorStatus(ctx context.Context, userID int64) (*roster.TwoFactorStatus, error)
+	StartAppSetup(ctx context.Context, userID int64) error
+	AppSetupSecret(ctx context.Context, userID int64) (string, error)
+	ConfirmApp(ctx context.Context, userID int64, code string) ([]string, error)
+	RegenerateRecoveryCodes(ctx context.Context, userID int64) ([]string, error)
+	DisableTwoFactor(ctx context.Context, userID int64) error
+	AddPasskey(ctx context.Context, userID int64, credentialID, data []byte, name string) ([]string, error)
+	RemovePasskey(ctx context.Context, userID int64, sid string) (string, error)
+	// PasswordHash is for the password that turning off and new recovery
+	// codes are confirmed with.
+	PasswordHash(ctx context.Context, userID int64) (string, error)
+}
+
+// RequireTwoFactorStore is what Account settings' requirement of two-factor
+// sign-in needs (twofactor.go).
+type RequireTwoFactorStore interface {
+	SetRequireTwoFactor(ctx context.Context, actor *roster.Membership, on bool, origin roster.Origin) (bool, error)
 }

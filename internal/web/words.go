@@ -93,6 +93,19 @@ var refusals = map[roster.Reason]refusal{
 	roster.ReasonNotIndependent:       {"", says("This person isn't an independent user of this organization's accounts any more. They may have been removed, or joined the organization.")},
 	roster.ReasonGrantAccountRequired: {"account", says("Choose the account these roles are for, or clear the roles.")},
 	roster.ReasonOneOrgOwner:          {"", says("An organization has exactly one Owner. It moves only by transferring the organization.")},
+	// Two-factor sign-in.
+	roster.ReasonWrongCode:             {"code", says("That code didn't work. Enter the code your authenticator app shows now, or one of your recovery codes.")},
+	roster.ReasonCodeUsed:              {"code", says("That code was already used. Wait for your app to show the next one, and enter that.")},
+	roster.ReasonSecondFactorThrottled: {"code", says("Too many wrong codes. Wait 15 minutes and try again.")},
+	roster.ReasonBadPasskey:            {"", says("That passkey couldn't be checked. Try it again, or use a code instead.")},
+	roster.ReasonAppAlreadyOn:          {"", says("An authenticator app is already set up. To move to another one, turn two-factor authentication off, then set it up again.")},
+	roster.ReasonNoAppSetup:            {"", says("No authenticator app is being set up. Start again from Two-factor authentication on your profile.")},
+	roster.ReasonLastFactor:            {"", says("This passkey is your only second factor, so it can't be removed on its own. To stop using two-factor authentication, turn it off (that needs your password).")},
+	roster.ReasonTwoFactorOff:          {"", says("Two-factor authentication is off for your login, so there's nothing to change.")},
+	roster.ReasonTwoFactorRequired: {"", func(p map[string]string) string {
+		return fmt.Sprintf("%s requires two-factor authentication. Set it up under Profile > Two-factor authentication, then accept the invitation.", p["account"])
+	}},
+	roster.ReasonOwnerNeedsTwoFactor: {"require", says("Turn on two-factor authentication for your own login first (Profile > Two-factor authentication), so that requiring it can't lock you out.")},
 }
 
 const (

@@ -75,6 +75,74 @@ func ResendVerificationPath() string { return "/verify/resend" }
 // ProfilePath is the signed-in user's profile.
 func ProfilePath() string { return "/profile" }
 
+// Two-factor sign-in.
+
+// TwoFactorSignInPath is sign-in's second step: a code, a recovery code or
+// a passkey, after a right password (POST checks it).
+func TwoFactorSignInPath() string { return SignInPath() + "/two-factor" }
+
+// TwoFactorSignInPasskeyPath answers the second step's passkey button with
+// the WebAuthn challenge, as JSON (POST).
+func TwoFactorSignInPasskeyPath() string { return TwoFactorSignInPath() + "/passkey" }
+
+// TwoFactorPath is the profile's two-factor page: what is set up, and the
+// ways to add, remove and turn off.
+func TwoFactorPath() string { return ProfilePath() + "/two-factor" }
+
+// TwoFactorSetupPath is the two-factor page for someone who must set it up
+// first: an account requires it (accountSID, or "" for an account being
+// joined), and next is where to go once it is on.
+func TwoFactorSetupPath(accountSID, next string) string {
+	v := url.Values{}
+	if accountSID != "" {
+		v.Set("account", accountSID)
+	}
+	if next != "" {
+		v.Set("next", next)
+	}
+	return withQuery(TwoFactorPath(), v)
+}
+
+// AppSetupPath shows the authenticator app's QR code and secret while it is
+// set up; a POST starts a setup.
+func AppSetupPath() string { return TwoFactorPath() + "/app" }
+
+// AppSetupNextPath is AppSetupPath that goes on to next, a local path,
+// once the app is on.
+func AppSetupNextPath(next string) string {
+	if next == "" {
+		return AppSetupPath()
+	}
+	return withQuery(AppSetupPath(), url.Values{"next": {next}})
+}
+
+// AppConfirmPath confirms the app with a current code (POST).
+func AppConfirmPath() string { return AppSetupPath() + "/confirm" }
+
+// RecoveryCodesPath asks for the password and a second factor, then makes
+// new recovery codes.
+func RecoveryCodesPath() string { return TwoFactorPath() + "/recovery-codes" }
+
+// DisableTwoFactorPath asks for the password and a second factor, then
+// turns two-factor sign-in off.
+func DisableTwoFactorPath() string { return TwoFactorPath() + "/disable" }
+
+// ReauthPasskeyPath answers a passkey button of the confirm forms (turning
+// off, new recovery codes) with a WebAuthn challenge, as JSON (POST).
+func ReauthPasskeyPath() string { return TwoFactorPath() + "/passkey" }
+
+// PasskeysPath adds a passkey from the browser's answer (POST).
+func PasskeysPath() string { return ProfilePath() + "/passkeys" }
+
+// PasskeyOptionsPath answers Add a passkey with the WebAuthn creation
+// options, as JSON (POST).
+func PasskeyOptionsPath() string { return PasskeysPath() + "/options" }
+
+// RemovePasskeyPath removes one passkey (POST).
+func RemovePasskeyPath(passkeySID string) string {
+	return PasskeysPath() + "/" + seg(passkeySID) + "/remove"
+}
+
 // An invitee's pages: the mailed link, and their own list in the console.
 
 // InvitePath is an invitee's landing page for a link token.
@@ -122,6 +190,10 @@ func SwitchPath(accountSID string) string { return AccountURL(accountSID) + "/sw
 
 // SettingsPath is Account settings.
 func SettingsPath(accountSID string) string { return AccountURL(accountSID) + "/settings" }
+
+// RequireTwoFactorPath turns the account's requirement of two-factor
+// sign-in on or off (POST, the Owner's).
+func RequireTwoFactorPath(accountSID string) string { return SettingsPath(accountSID) + "/two-factor" }
 
 // AuditPath is the account's audit log.
 func AuditPath(accountSID string) string { return AccountURL(accountSID) + "/audit" }
