@@ -366,3 +366,26 @@ func waitListenerWoken(t *testing.T, l *postgres.MailListener) {
 		t.Fatalf("Wait returned after %v: not woken", d)
 	}
 }
+
+// A mail keeps its Message-ID from one attempt to the next, so that one sent
+// twice (the server accepted it, then we crashed before recording it) is
+// recognisably the same message to the recipient's mail system.
+func TestMessageIDIsStableAcrossAttempts(t *testing.T) {
+	db := pgtest.DB(t)
+	ctx := context.Background()
+	ids := mustEnqueueMail(t, db, outboxMail("a@example.com", "again"))
+	first, err := db.ClaimMail(ctx, 10, time.Minute)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("claim = %+v, %v", first, err)
+	}
+	if err := db.MarkMailRetry(ctx, ids[0], first[0].Attempt, 0, "451 try later"); err != nil {
+		t.Fatal(err)
+	}
+	second, err := db.ClaimMail(ctx, 10, time.Minute)
+	if err != nil || len(second) != 1 {
+		t.Fatalf("second claim = %+v, %v", second, err)
+	}
+	if second[0].Attempt != 2 || second[0].MessageID == "" || second[0].MessageID != first[0].MessageID {
+		t.Errorf("attempt %d has Message-ID %q, attempt 1 had %q", second[0].Attempt, second[0].MessageID, first[0].MessageID)
+	}
+}
