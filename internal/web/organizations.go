@@ -310,9 +310,9 @@ func (s *orgPages) userPageData(r *http.Request, t *roster.OrgMembership) (templ
 		CanReset:      authorizeOrg(r, roster.OrgActResetPassword, t, "") == nil,
 		// Only when there is a second factor to reset.
 		CanResetTwoFactor: t.User.HasTwoFactor() && authorizeOrg(r, roster.OrgActResetTwoFactor, t, "") == nil,
-		CanRemove:     authorizeOrg(r, roster.OrgActRemove, t, "") == nil,
-		CanTransfer:   authorizeOrg(r, roster.OrgActTransfer, t, "") == nil,
-		Assign:        templates.OrgAssignForm{Grantable: adminGrantable(r), Name: t.User.Name},
+		CanRemove:         authorizeOrg(r, roster.OrgActRemove, t, "") == nil,
+		CanTransfer:       authorizeOrg(r, roster.OrgActTransfer, t, "") == nil,
+		Assign:            templates.OrgAssignForm{Grantable: adminGrantable(r), Name: t.User.Name},
 	}
 	p.Assign.Name = t.User.Name
 	if p.Self {
