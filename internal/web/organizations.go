@@ -308,12 +308,12 @@ func (s *orgPages) userPageData(r *http.Request, t *roster.OrgMembership) (templ
 		CanDeactivate: authorizeOrg(r, roster.OrgActDeactivate, t, "") == nil,
 		CanReactivate: authorizeOrg(r, roster.OrgActReactivate, t, "") == nil,
 		CanReset:      authorizeOrg(r, roster.OrgActResetPassword, t, "") == nil,
-		// Only when there is a second factor to reset.
-		CanResetTwoFactor: t.User.HasTwoFactor() && authorizeOrg(r, roster.OrgActResetTwoFactor, t, "") == nil,
-		CanRemove:         authorizeOrg(r, roster.OrgActRemove, t, "") == nil,
-		CanTransfer:       authorizeOrg(r, roster.OrgActTransfer, t, "") == nil,
-		Assign:            templates.OrgAssignForm{Grantable: adminGrantable(r), Name: t.User.Name},
+		CanRemove:     authorizeOrg(r, roster.OrgActRemove, t, "") == nil,
+		CanTransfer:   authorizeOrg(r, roster.OrgActTransfer, t, "") == nil,
+		Assign:        templates.OrgAssignForm{Grantable: adminGrantable(r), Name: t.User.Name},
 	}
+	// Reset two-factor only when there is a second factor to reset.
+	p.CanResetTwoFactor = t.User.HasTwoFactor() && authorizeOrg(r, roster.OrgActResetTwoFactor, t, "") == nil
 	p.Assign.Name = t.User.Name
 	if p.Self {
 		p.Assign.Grantable = nil // nobody changes their own roles
