@@ -115,6 +115,28 @@ func TestOrgRequiresTwoFactor(t *testing.T) {
 		t.Fatalf("with two-factor on, the Administrator is at %s", res.URL)
 	}
 
+	// An invitation to a managed account, on its Manage users: a managed
+	// user without a second factor can't accept it; an independent login
+	// can.
+	bob := app.mustCreateUser("Bob Managed", "bob@example.com")
+	w.org.manage(roster.OrgManaged, bob)
+	kim := app.mustCreateUser("Kim Contractor", "kim@example.com")
+	for _, p := range []person{bob, kim} {
+		if res := owner.invite(w.account, p.Email, "support"); res.Status != http.StatusOK {
+			t.Fatalf("inviting %s: %d", p.Email, res.Status)
+		}
+	}
+	res = app.signedIn(bob.Email).post(app.outboxLink("invitation", bob.Email, "/invite/")+"/accept", url.Values{})
+	if res.Status != http.StatusForbidden {
+		t.Fatalf("a managed user without two-factor accepting: %d, want 403", res.Status)
+	}
+	mustContain(t, res.Body, "Acme Group requires two-factor authentication")
+	app.mustNotBeMember(w.account, bob)
+	if res := app.signedIn(kim.Email).post(app.outboxLink("invitation", kim.Email, "/invite/")+"/accept", url.Values{}); accountSIDIn(res.URL) != w.account {
+		t.Fatalf("an independent login accepting: %d at %s", res.Status, res.URL)
+	}
+	app.mustHaveRoles(w.account, kim, roster.Support)
+
 	// Turning it off is audited too.
 	res = owner.post(require, url.Values{})
 	mustContain(t, res.Body, "no longer need two-factor authentication")
