@@ -1594,7 +1594,7 @@ func OrgSettings(c Chrome, name string, errs Errors) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 139, " aria-describedby=\"require-hint\"> <span>Require two-factor authentication for managed users</span></label><p class=\"hint\" id=\"require-hint\">Every managed user, Administrators included, must sign in with an authenticator app or a passkey to use the organization's accounts and the Admin Center. Those without one are asked to set it up on their next visit, and invitations to the organization can be accepted only once it's set up. Independent users of the accounts aren't affected: an account's Owner can require it of everyone in Account settings.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 139, " aria-describedby=\"require-hint\"> <span>Require two-factor authentication for managed users</span></label><p class=\"hint\" id=\"require-hint\">Every managed user, Administrators included, must sign in with an authenticator app or a passkey to use the organization's accounts and the Admin Center. Those without one are asked to set it up on their next visit, and before they accept an invitation. Independent users of the accounts aren't concerned; an account's Owner can require it of everyone in Account settings.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
