@@ -214,3 +214,79 @@ func (p *person) accountSIDOf(name string) string {
 func jsString(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
+
+// TestOrganizationRequiresTwoFactor: an Organization Owner requires
+// two-factor sign-in of managed users; a managed user without it is sent to
+// set it up on her very next request, and once she has it, the Owner resets
+// it from her page (she lost her phone): she is signed out, and sent to set
+// it up again when she signs in.
+func TestOrganizationRequiresTwoFactor(t *testing.T) {
+	a := startApp(t)
+	b := startBrowser(t)
+	owner := b.newPerson(a, "owner", true)
+	bea := b.newPerson(a, "bea", true)
+
+	owner.signUp("Olivia Owner", "olivia@example.test", "Acme Support")
+	account := owner.accountSID()
+	bea.signUp("Bea Baker", "bea@example.test", "Bea's Bakery")
+	owner.expectStatus(owner.visit("/organizations/new"), 200, "Create organization")
+	owner.fill(field("Organization name"), "Acme Group")
+	owner.expectStatus(owner.follow(button("Create organization")), 200, "creating the organization")
+	admin := owner.path()
+	// Arranged in SQL: the account is managed, Bea is a managed user and a
+	// Developer in it, and the Owner has an authenticator app.
+	a.exec(`UPDATE accounts SET organization_id = (SELECT id FROM organizations) WHERE sid = $1`, account)
+	a.exec(`INSERT INTO organization_members (organization_id, user_id, role)
+		SELECT o.id, u.id, 'member' FROM organizations o, users u WHERE u.email = 'bea@example.test'`)
+	a.exec(`WITH acct AS (UPDATE accounts SET member_count = member_count + 1 WHERE sid = $1 RETURNING id)
+		INSERT INTO memberships (account_id, user_id, roles) SELECT acct.id, u.id, '{developer}' FROM acct, users u WHERE u.email = 'bea@example.test'`, account)
+	a.exec(`WITH u AS (UPDATE users SET two_factor_at = now() WHERE email = 'olivia@example.test' RETURNING id)
+		INSERT INTO totp_secrets (user_id, secret, confirmed_at) SELECT id, 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', now() FROM u`)
+	bea.expectStatus(bea.visit("/accounts/"+account), 200, "Acme Support, before the requirement")
+	bea.see("Acme Support", "Your roles")
+
+	// Settings: Require two-factor authentication for managed users.
+	owner.expectStatus(owner.visit(admin+"/settings"), 200, "Settings")
+	owner.setChecked(xp(`//main//input[@name='require']`), true)
+	owner.expectStatus(owner.follow(xp(`//main//section[@aria-labelledby='security-heading']//button[normalize-space(.)='Save']`)), 200, "Save the requirement")
+	owner.see("Managed users of Acme Group must now sign in with two-factor authentication")
+	owner.shotWidths("admin-center-settings-two-factor")
+
+	// Bea's very next request, from the page she has open.
+	bea.expectStatus(bea.visit(bea.path()), 200, "Bea's next request")
+	if !strings.HasPrefix(bea.path(), "/profile/two-factor?") || !strings.Contains(bea.path(), "organization=") {
+		bea.fatalf("Bea's next request landed on %s, want the two-factor setup", bea.path())
+	}
+	bea.see("Acme Group requires two-factor authentication of its managed users")
+	bea.shotWidths("org-required-setup")
+	bea.expectStatus(bea.follow(button("Set up authenticator app")), 200, "Bea sets up an app")
+	secret := strings.ReplaceAll(bea.text(xp(`//code[@id='totp-secret']`)), " ", "")
+	bea.fill(field("6-digit code"), appCode(t, secret, 0))
+	bea.expectStatus(bea.follow(button("Turn on two-factor authentication")), 200, "Bea's code")
+	bea.expectStatus(bea.follow(link("I've saved them, continue")), 200, "continue to the account")
+	bea.see("Acme Support", "Your roles")
+
+	// She lost her phone: the Owner resets it from her page.
+	owner.expectStatus(owner.visit(admin), 200, "Managed Users")
+	owner.expectStatus(owner.follow(xp(`//main//a[normalize-space(.)='Bea Baker']`)), 200, "Bea's page")
+	owner.see("Two-factor authentication", "On", "Reset two-factor authentication")
+	owner.shotWidths("admin-center-user-two-factor")
+	owner.expectStatus(owner.follow(link("Reset two-factor")), 200, "Reset two-factor")
+	owner.see("Reset Bea Baker's two-factor authentication?", "signed out everywhere", "bea@example.test")
+	owner.shotWidths("reset-two-factor-confirm")
+	owner.expectStatus(owner.follow(button("Reset two-factor")), 200, "confirming Reset two-factor")
+	owner.see("Bea Baker's authenticator app, passkeys and recovery codes were removed")
+	a.waitMail("bea@example.test", "Your Roster two-factor sign-in was reset")
+
+	// Her next click signs her out; with her password she is sent to set it
+	// up again.
+	bea.expectStatus(bea.visit("/accounts/"+account), 200, "Bea's next click")
+	if !strings.HasPrefix(bea.path(), "/login") {
+		bea.fatalf("after the reset Bea's session went on to %s", bea.path())
+	}
+	bea.expectStatus(bea.signInHere("bea@example.test"), 200, "Bea signs in with her password")
+	if !strings.HasPrefix(bea.path(), "/profile/two-factor?") {
+		bea.fatalf("after signing in again Bea is at %s, want the two-factor setup", bea.path())
+	}
+	bea.see("Acme Group requires two-factor authentication of its managed users")
+}

@@ -86,6 +86,8 @@ func (c Composer) Compose(m roster.Mail) (Message, error) {
 		subject, text, html = c.twoFactorOff(d)
 	case roster.MailRecoveryCodesNew:
 		subject, text, html = c.recoveryCodesNew(d)
+	case roster.MailTwoFactorReset:
+		subject, text, html = c.twoFactorReset(d)
 	default:
 		return Message{}, fmt.Errorf("%w: unknown kind %q", ErrUncomposable, m.Kind)
 	}
@@ -340,6 +342,26 @@ func (c Composer) recoveryCodesNew(d roster.MailData) (string, string, templ.Com
 	text := greeting(d.Name) + "New recovery codes were made for your Roster login. The earlier ones no longer work.\n\n" +
 		"If you didn't do this, reset your password at once and check your two-factor settings:\n" + link + "\n"
 	return "New recovery codes for your Roster login", text, templates.EmailRecoveryCodesNew(d.Name, link)
+}
+
+// twoFactorReset tells a managed user that their organization removed their
+// second factors, and signed them out, so that someone who did not ask for
+// it notices.
+func (c Composer) twoFactorReset(d roster.MailData) (string, string, templ.Component) {
+	org := orDefault(d.OrganizationName, "your organization")
+	link := c.link(templates.SignInPath())
+	var b strings.Builder
+	b.WriteString(greeting(d.Name))
+	if d.ActorName != "" {
+		fmt.Fprintf(&b, "%s, an administrator of %s, reset two-factor sign-in for your Roster login. ", d.ActorName, org)
+	} else {
+		fmt.Fprintf(&b, "Two-factor sign-in for your Roster login was reset by %s. ", org)
+	}
+	b.WriteString("Your authenticator app, passkeys and recovery codes no longer work, and you were signed out everywhere.\n\n")
+	b.WriteString("Sign in with your password. Where two-factor sign-in is required, you'll be asked to set it up again.\n")
+	fmt.Fprintf(&b, "\nSign in: %s\n", link)
+	fmt.Fprintf(&b, "\nIf you didn't ask for this, tell an administrator of %s and reset your password at once.\n", org)
+	return "Your Roster two-factor sign-in was reset", b.String(), templates.EmailTwoFactorReset(d.Name, org, d.ActorName, link)
 }
 
 // render writes an email component.

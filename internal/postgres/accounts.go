@@ -75,17 +75,18 @@ func (db *DB) ActorMembership(ctx context.Context, accountSID string, userID int
 	var direct []string
 	var joined *time.Time
 	var orgRole, orgSID, orgName *string
+	var orgRequires *bool
 	var deactivated bool
 	err = db.Pool.QueryRow(ctx, `
 		SELECT `+accountColumns+`, `+userColumns+`, m.roles, m.created_at, m.last_used_at,
-			om.role, o.sid, o.name, u.deactivated_at IS NOT NULL
+			om.role, o.sid, o.name, o.require_two_factor, u.deactivated_at IS NOT NULL
 		FROM accounts a
 		JOIN users u ON u.id = $2
 		LEFT JOIN memberships m ON m.account_id = a.id AND m.user_id = u.id
 		LEFT JOIN organizations o ON o.id = a.organization_id
 		LEFT JOIN organization_members om ON om.organization_id = a.organization_id AND om.user_id = u.id
 		WHERE a.sid = $1`, accountSID, userID).Scan(append(append(accountDest(&m.Account), userDest(&m.User)...),
-		&direct, &joined, &m.LastUsedAt, &orgRole, &orgSID, &orgName, &deactivated)...)
+		&direct, &joined, &m.LastUsedAt, &orgRole, &orgSID, &orgName, &orgRequires, &deactivated)...)
 	if err != nil {
 		return nil, mapError(err)
 	}
@@ -106,6 +107,11 @@ func (db *DB) ActorMembership(ctx context.Context, accountSID string, userID int
 	}
 	if facts.OrgRole.Manages() && orgSID != nil {
 		m.AdminCenter = &roster.OrgRef{SID: *orgSID, Name: *orgName}
+	}
+	if orgSID != nil {
+		// Read with the membership on every request, so the organization's
+		// requirement of two-factor sign-in applies at once.
+		m.Org = &roster.AccountOrg{OrgRef: roster.OrgRef{SID: *orgSID, Name: *orgName}, Managed: orgRole != nil, RequireTwoFactor: *orgRequires}
 	}
 	return &m, nil
 }

@@ -311,15 +311,28 @@ func (db *DB) AcceptInvitation(ctx context.Context, user *roster.User, ref roste
 func acceptLocked(ctx context.Context, tx pgx.Tx, userID int64, inv *roster.Invitation, proven bool, origin roster.Origin) error {
 	// The account's requirement and the user's second factor, read under
 	// the account's lock: an invitation to an account that requires
-	// two-factor sign-in is accepted only by a login that has it.
-	var a roster.Account
+	// two-factor sign-in is accepted only by a login that has it. So is one
+	// to a managed account, by a managed user of its organization, when the
+	// organization requires it of them. (The organization's row is not
+	// locked here, which would break the lock order; a requirement turned
+	// on meanwhile applies on the new member's next request, as to every
+	// member's.)
+	var m roster.Membership
 	var u roster.User
+	var orgName *string
+	var orgRequires, managed *bool
 	if err := tx.QueryRow(ctx, `
-		SELECT a.name, a.require_two_factor, u.two_factor_at
-		FROM accounts a, users u WHERE a.id = $1 AND u.id = $2 FOR UPDATE OF a`, inv.AccountID, userID).Scan(&a.Name, &a.RequireTwoFactor, &u.TwoFactorAt); err != nil {
+		SELECT a.name, a.require_two_factor, o.name, o.require_two_factor, om.user_id IS NOT NULL, u.two_factor_at
+		FROM accounts a JOIN users u ON u.id = $2
+		LEFT JOIN organizations o ON o.id = a.organization_id
+		LEFT JOIN organization_members om ON om.organization_id = a.organization_id AND om.user_id = u.id
+		WHERE a.id = $1 FOR UPDATE OF a`, inv.AccountID, userID).Scan(&m.Account.Name, &m.Account.RequireTwoFactor, &orgName, &orgRequires, &managed, &u.TwoFactorAt); err != nil {
 		return err
 	}
-	if err := roster.CheckJoin(&u, &a); err != nil {
+	if orgRequires != nil {
+		m.Org = &roster.AccountOrg{OrgRef: roster.OrgRef{Name: *orgName}, RequireTwoFactor: *orgRequires, Managed: *managed}
+	}
+	if err := roster.CheckJoin(&u, m.TwoFactorPolicy()); err != nil {
 		return err
 	}
 	tag, err := tx.Exec(ctx, `

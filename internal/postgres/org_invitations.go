@@ -14,7 +14,7 @@ import (
 const orgInvitationColumns = `i.id, i.sid, i.organization_id, o.sid, o.name, i.email, i.name, i.account_id, coalesce(a.sid, ''), coalesce(a.name, ''),
 	i.roles, i.invited_by, coalesce(inv.name, ''), i.created_at, i.sent_at, i.expires_at, i.status, i.status_reason, coalesce(sb.name, ''),
 	coalesce((SELECT ob.status FROM email_outbox ob WHERE ob.organization_invitation_id = i.id AND ob.status <> 'cancelled' ORDER BY ob.id DESC LIMIT 1), ''),
-	now()`
+	now(), o.require_two_factor`
 
 const orgInvitationFrom = `organization_invitations i JOIN organizations o ON o.id = i.organization_id
 	LEFT JOIN accounts a ON a.id = i.account_id LEFT JOIN users inv ON inv.id = i.invited_by LEFT JOIN users sb ON sb.id = i.status_by`
@@ -24,7 +24,7 @@ func scanOrgInvitation(row pgx.Row, inv *roster.OrgInvitation) error {
 	var status, reason, delivery string
 	if err := row.Scan(&inv.ID, &inv.SID, &inv.OrganizationID, &inv.OrganizationSID, &inv.OrganizationName, &inv.Email, &inv.Name,
 		&inv.AccountID, &inv.AccountSID, &inv.AccountName, &roles, &inv.InvitedByID, &inv.InvitedBy,
-		&inv.CreatedAt, &inv.SentAt, &inv.ExpiresAt, &status, &reason, &inv.StatusBy, &delivery, &inv.AsOf); err != nil {
+		&inv.CreatedAt, &inv.SentAt, &inv.ExpiresAt, &status, &reason, &inv.StatusBy, &delivery, &inv.AsOf, &inv.OrgRequiresTwoFactor); err != nil {
 		return err
 	}
 	if roles != nil {
@@ -452,6 +452,17 @@ func (db *DB) AcceptOrgInvitation(ctx context.Context, user *roster.User, ref ro
 
 func acceptOrgLocked(ctx context.Context, tx pgx.Tx, userID int64, inv *roster.OrgInvitation, proven bool, origin roster.Origin) error {
 	if _, err := lockUserRow(ctx, tx, userID); err != nil {
+		return err
+	}
+	// The organization's requirement of two-factor sign-in (read with the
+	// invitation under the organization's lock, lockForInvitee) and the
+	// user's second factor (under the user's): a requiring organization is
+	// joined only by a login that has one.
+	var u roster.User
+	if err := tx.QueryRow(ctx, `SELECT two_factor_at FROM users WHERE id = $1`, userID).Scan(&u.TwoFactorAt); err != nil {
+		return err
+	}
+	if err := roster.CheckJoin(&u, inv.TwoFactorPolicy()); err != nil {
 		return err
 	}
 	var current *int64

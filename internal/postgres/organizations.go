@@ -18,7 +18,10 @@ import (
 //
 // Lock order, for every transaction that takes more than one of these:
 // organization row, then account rows (ascending id), then user rows, then
-// organization member rows, then invitation rows. Account changes
+// organization member rows, then invitation rows. A transaction that changes a
+// login's second factors (totp_secrets, passkeys, recovery_codes, and
+// users.two_factor_at with them) locks the login's user row before them
+// (twofactor.go, org_twofactor.go). Account changes
 // (guardChange) start at the account and share-lock the acting user and
 // their organization membership (actorAccessLocked); organization changes
 // that touch accounts lock them after the organization. Nothing locks an
@@ -26,10 +29,10 @@ import (
 
 const orgColumns = `o.id, o.sid, o.name, o.created_at,
 	(SELECT count(*) FROM organization_members c WHERE c.organization_id = o.id),
-	(SELECT count(*) FROM accounts c WHERE c.organization_id = o.id)`
+	(SELECT count(*) FROM accounts c WHERE c.organization_id = o.id), o.require_two_factor`
 
 func orgDest(o *roster.Organization) []any {
-	return []any{&o.ID, &o.SID, &o.Name, &o.CreatedAt, &o.MemberCount, &o.AccountCount}
+	return []any{&o.ID, &o.SID, &o.Name, &o.CreatedAt, &o.MemberCount, &o.AccountCount, &o.RequireTwoFactor}
 }
 
 const orgMemberColumns = orgColumns + `, ` + userColumns + `, om.role, om.created_at, u.deactivated_at`

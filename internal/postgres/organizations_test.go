@@ -563,6 +563,18 @@ func TestOrgChangesWriteAuditAndMailInTheirTransaction(t *testing.T) {
 			_, err := f.db.TransferOrganization(ctx, f.actor("olive"), f.userSID("member"), testOrigin)
 			return err
 		}},
+		{"reset two-factor", `SELECT count(*) FROM passkeys`, func(f *orgFixture) error {
+			_, err := f.db.ResetUserTwoFactor(ctx, f.actor("olive"), f.userSID("member"), testOrigin)
+			return err
+		}},
+	}
+	// What a change needs first, arranged before its state is read.
+	setups := map[string]func(f *orgFixture){
+		"reset two-factor": func(f *orgFixture) {
+			if _, err := f.db.AddPasskey(ctx, f.users["member"], []byte("member-key"), []byte(`{}`), "Laptop"); err != nil {
+				f.t.Fatal(err)
+			}
+		},
 	}
 	for _, broken := range []string{"audit_events", "email_outbox"} {
 		for _, c := range changes {
@@ -571,6 +583,9 @@ func TestOrgChangesWriteAuditAndMailInTheirTransaction(t *testing.T) {
 				f.manage(roster.OrgManaged, "member")
 				a := f.managedAccount(map[string]roster.RoleSet{"olive": {roster.Owner}})
 				f.accountSID = a.SID
+				if setup := setups[c.name]; setup != nil {
+					setup(f)
+				}
 				before := f.count(c.state)
 				f.exec(fmt.Sprintf(`
 					CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;

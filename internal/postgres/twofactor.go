@@ -87,6 +87,11 @@ func (db *DB) AppSetupSecret(ctx context.Context, userID int64) (secret string, 
 func (db *DB) ConfirmApp(ctx context.Context, userID int64, code string) (codes []string, err error) {
 	defer wrap(&err, "ConfirmApp")
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		// The user's row first, as every change of a login's factors locks
+		// it (ResetUserTwoFactor too): one order, no deadlock.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, userID); err != nil {
+			return err
+		}
 		var secret string
 		var now int64
 		err := tx.QueryRow(ctx, `

@@ -45,6 +45,9 @@ const (
 	AuditOrgAccountOwnerChanged AuditAction = "organization.account_owner_changed"
 	AuditTwoFactorRequired      AuditAction = "account.two_factor_required"
 	AuditTwoFactorOptional      AuditAction = "account.two_factor_not_required"
+	AuditOrgTwoFactorRequired   AuditAction = "organization.two_factor_required"
+	AuditOrgTwoFactorOptional   AuditAction = "organization.two_factor_not_required"
+	AuditOrgTwoFactorReset      AuditAction = "organization.two_factor_reset"
 )
 
 // AuditActions lists every action, for the audit log's filter.
@@ -65,7 +68,8 @@ var OrgAuditActions = []AuditAction{
 	AuditOrgInvitationSent, AuditOrgInvitationResent, AuditOrgInvitationRevoked,
 	AuditOrgInvitationAccepted, AuditOrgInvitationDeclined,
 	AuditOrgRoleChanged, AuditOrgUserRenamed, AuditOrgUserDeactivated, AuditOrgUserReactivated,
-	AuditOrgPasswordReset, AuditOrgUserRemoved, AuditOrgIndependentRemoved,
+	AuditOrgPasswordReset, AuditOrgTwoFactorReset, AuditOrgUserRemoved, AuditOrgIndependentRemoved,
+	AuditOrgTwoFactorRequired, AuditOrgTwoFactorOptional,
 	AuditOrgAccountCreated, AuditOrgAccountMovedIn, AuditOrgAccountMovedOut, AuditOrgAccountOwnerChanged,
 	AuditInvitationSent, AuditInvitationResent, AuditInvitationRevoked,
 	AuditInvitationAccepted, AuditInvitationDeclined,
@@ -149,6 +153,12 @@ func (a AuditAction) Label() string {
 		return "Two-factor sign-in required"
 	case AuditTwoFactorOptional:
 		return "Two-factor sign-in no longer required"
+	case AuditOrgTwoFactorRequired:
+		return "Two-factor sign-in required of managed users"
+	case AuditOrgTwoFactorOptional:
+		return "Two-factor sign-in no longer required of managed users"
+	case AuditOrgTwoFactorReset:
+		return "Two-factor sign-in reset"
 	}
 	return string(a)
 }

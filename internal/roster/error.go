@@ -87,9 +87,11 @@ const (
 	ReasonNoAppSetup            Reason = "no_app_setup"            // confirming without a setup in progress
 	ReasonLastFactor            Reason = "last_factor"             // removing the only second factor
 	ReasonTwoFactorOff          Reason = "two_factor_off"          // nothing to turn off or regenerate
-	ReasonTwoFactorRequired     Reason = "two_factor_required"     // params: account
+	ReasonTwoFactorRequired     Reason = "two_factor_required"     // params: name (the account or organization)
 	ReasonOwnerNeedsTwoFactor   Reason = "owner_needs_two_factor"  // the Owner must have it to require it
 	ReasonBadPasskey            Reason = "bad_passkey"             // a WebAuthn response that does not verify
+	ReasonOrgRequireOwnerOnly   Reason = "org_require_owner_only"  // only the Organization Owner requires two-factor sign-in
+	ReasonNoSecondFactor        Reason = "no_second_factor"        // params: name; resetting the second factor of someone without one
 )
 
 // Refuse returns an error of kind code for reason; the web layer words it.

@@ -66,6 +66,7 @@ const (
 	MailOwnershipAssigned MailKind = "ownership_assigned" // to the new Owner, when the Admin Center changed it
 	MailTwoFactorOff      MailKind = "two_factor_off"     // the user turned two-factor sign-in off
 	MailRecoveryCodesNew  MailKind = "recovery_codes_new" // the user made new recovery codes
+	MailTwoFactorReset    MailKind = "two_factor_reset"   // the organization removed the user's second factors
 )
 
 // InvitationMail is the mail that carries an invitation's link token.
@@ -144,8 +145,8 @@ func OrgInvitationMail(inv *OrgInvitation, token string) Mail {
 }
 
 // OrgChangeMails returns the mails an organization change sends: the person
-// removed, deactivated or reactivated is told, and so is the new
-// Organization Owner. Other organization events mail nobody (a password
+// removed, deactivated or reactivated, or whose second factors were reset,
+// is told, and so is the new Organization Owner. Other organization events mail nobody (a password
 // reset mails its link through UserTokenMail).
 func OrgChangeMails(c OrgChange) []Mail {
 	d := MailData{Name: c.Target.Name, OrganizationSID: c.Organization.SID, OrganizationName: c.Organization.Name, ActorName: c.Actor.Name}
@@ -161,6 +162,8 @@ func OrgChangeMails(c OrgChange) []Mail {
 		return to(MailReactivated)
 	case AuditOrgTransferred:
 		return to(MailOrgTransferred)
+	case AuditOrgTwoFactorReset:
+		return to(MailTwoFactorReset)
 	}
 	return nil
 }

@@ -13,6 +13,10 @@ type Organization struct {
 	// Counts for the Admin Center's headings, read with the organization.
 	MemberCount  int
 	AccountCount int
+	// RequireTwoFactor: its managed users must sign in with a second
+	// factor, in its managed accounts and its Admin Center
+	// (RequiresTwoFactor decides).
+	RequireTwoFactor bool
 }
 
 // OrgRole is a managed user's role in their organization.
@@ -110,6 +114,8 @@ const (
 	OrgActSettings          OrgAction = "settings"           // rename the organization
 	OrgActTransfer          OrgAction = "transfer"           // make another managed user the Organization Owner
 	OrgActRemoveIndependent OrgAction = "remove_independent" // remove an independent user from every managed account
+	OrgActRequireTwoFactor  OrgAction = "require_two_factor" // require two-factor sign-in of managed users, or not
+	OrgActResetTwoFactor    OrgAction = "reset_two_factor"   // remove a managed user's second factors
 )
 
 // OrgTarget is what an organization action acts on, as far as the rules
@@ -135,7 +141,9 @@ type OrgTarget struct {
 // above their own, and nobody gives Organization Owner except by transfer,
 // which only the Organization Owner does, to another active managed user;
 // an account is moved in only by its Owner; a managed user is deactivated
-// only when active, and reactivated only when deactivated.
+// only when active, and reactivated only when deactivated; only the
+// Organization Owner requires two-factor sign-in of managed users (as only
+// an account's Owner does of its members).
 func AuthorizeOrg(act OrgAction, actor OrgMember, t OrgTarget) error {
 	if !actor.Role.Manages() || actor.Deactivated {
 		return Refuse(ENOTFOUND, "") // the Admin Center is invisible to everyone else
@@ -146,6 +154,11 @@ func AuthorizeOrg(act OrgAction, actor OrgMember, t OrgTarget) error {
 	case OrgActMoveIn:
 		if !t.AccountRoles.IsOwner() {
 			return Refuse(EFORBIDDEN, ReasonNotAccountOwner)
+		}
+		return nil
+	case OrgActRequireTwoFactor:
+		if actor.Role != OrgOwner {
+			return Refuse(EFORBIDDEN, ReasonOrgRequireOwnerOnly)
 		}
 		return nil
 	case OrgActTransfer:
@@ -194,7 +207,7 @@ func AuthorizeOrg(act OrgAction, actor OrgMember, t OrgTarget) error {
 			return Refuse(ECONFLICT, ReasonNotDeactivated)
 		}
 		return nil
-	case OrgActRename, OrgActResetPassword, OrgActRemove:
+	case OrgActRename, OrgActResetPassword, OrgActResetTwoFactor, OrgActRemove:
 		return nil
 	}
 	return Errorf(EINVALID, "Unknown organization action %q.", string(act))
@@ -290,6 +303,9 @@ type OrgInvitation struct {
 	StatusBy     string
 	Delivery     DeliveryState
 	AsOf         time.Time // the database's clock when read
+	// OrgRequiresTwoFactor: the organization requires two-factor sign-in
+	// of its managed users, so accepting needs it (TwoFactorPolicy).
+	OrgRequiresTwoFactor bool
 }
 
 // invitation views the organization invitation as an account invitation

@@ -98,6 +98,20 @@ func TestAuthorizeOrg(t *testing.T) {
 		{"Owner makes an Owner", OrgActSetRole, owner, OrgTarget{User: target(OrgManaged, false), Role: OrgOwner}, ReasonOrgOwnerByTransfer, EFORBIDDEN},
 		{"unknown role", OrgActSetRole, owner, OrgTarget{User: target(OrgManaged, false), Role: "janitor"}, ReasonBadOrgRole, EINVALID},
 		{"Administrator demotes self", OrgActSetRole, admin, OrgTarget{User: &admin, Role: OrgManaged}, ReasonOrgSelf, EFORBIDDEN},
+
+		// Two-factor sign-in: only the Owner requires it; a managed user's
+		// second factor is reset by the Owner or an Administrator, as a
+		// password is, never their own from here nor the Owner's.
+		{"Owner requires two-factor", OrgActRequireTwoFactor, owner, OrgTarget{}, "", ""},
+		{"Administrator requires two-factor", OrgActRequireTwoFactor, admin, OrgTarget{}, ReasonOrgRequireOwnerOnly, EFORBIDDEN},
+		{"managed user requires two-factor", OrgActRequireTwoFactor, plain, OrgTarget{}, "", ENOTFOUND},
+		{"Administrator resets a managed user's two-factor", OrgActResetTwoFactor, admin, OrgTarget{User: target(OrgManaged, false)}, "", ""},
+		{"Administrator resets another Administrator's two-factor", OrgActResetTwoFactor, admin, OrgTarget{User: target(OrgAdministrator, false)}, "", ""},
+		{"Administrator resets the Owner's two-factor", OrgActResetTwoFactor, admin, OrgTarget{User: target(OrgOwner, false)}, ReasonOrgOwnerUntouchable, EFORBIDDEN},
+		{"Owner resets own two-factor here", OrgActResetTwoFactor, owner, OrgTarget{User: &owner}, ReasonOrgSelf, EFORBIDDEN},
+		{"Administrator resets own two-factor here", OrgActResetTwoFactor, admin, OrgTarget{User: &admin}, ReasonOrgSelf, EFORBIDDEN},
+		{"reset an outsider's two-factor", OrgActResetTwoFactor, owner, OrgTarget{User: target("", false)}, ReasonNotManaged, ENOTFOUND},
+		{"managed user resets another's two-factor", OrgActResetTwoFactor, plain, OrgTarget{User: target(OrgManaged, false)}, "", ENOTFOUND},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := AuthorizeOrg(tc.act, tc.actor, tc.target)
@@ -129,6 +143,7 @@ func TestOrgChangeMails(t *testing.T) {
 	for action, kind := range map[AuditAction]MailKind{
 		AuditOrgUserRemoved: MailOrgRemoved, AuditOrgUserDeactivated: MailDeactivated,
 		AuditOrgUserReactivated: MailReactivated, AuditOrgTransferred: MailOrgTransferred,
+		AuditOrgTwoFactorReset: MailTwoFactorReset,
 	} {
 		c.Action = action
 		ms := OrgChangeMails(c)

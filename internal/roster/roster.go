@@ -36,7 +36,7 @@ type Account struct {
 	// an independent account.
 	OrganizationID *int64
 	// RequireTwoFactor: every member must sign in with a second factor
-	// (RequiresTwoFactor decides).
+	// (RequiresTwoFactor decides, with the organization's requirement).
 	RequireTwoFactor bool
 }
 
@@ -61,6 +61,20 @@ type Membership struct {
 	// Owner or an Administrator of it (for the pointer to the Admin
 	// Center), nil otherwise.
 	AdminCenter *OrgRef
+	// Org is the account's organization as it concerns the user, nil for
+	// an independent account (TwoFactorPolicy reads it).
+	Org *AccountOrg
+}
+
+// AccountOrg is a managed account's organization as one member of the
+// account sees it.
+type AccountOrg struct {
+	OrgRef
+	// Managed: the member is one of the organization's managed users.
+	Managed bool
+	// RequireTwoFactor: the organization requires two-factor sign-in of
+	// its managed users.
+	RequireTwoFactor bool
 }
 
 // OrgRef names an organization on a page.

@@ -169,21 +169,77 @@ func normalizeCode(s string) string {
 // HasTwoFactor reports whether the login signs in with a second factor.
 func (u *User) HasTwoFactor() bool { return u.TwoFactorAt != nil }
 
-// RequiresTwoFactor reports whether the membership's account requires its
-// members to sign in with a second factor. This is the one place that
-// decides it: when organizations can require it of their managed users, the
-// organization's policy is consulted here too.
-func RequiresTwoFactor(a *Account) bool { return a.RequireTwoFactor }
+// TwoFactorPolicy is what may require a login to sign in with a second
+// factor where it is going: an account it uses (or joins), or its
+// organization's Admin Center.
+type TwoFactorPolicy struct {
+	// Account: the account requires it of every member (Account settings).
+	Account bool
+	// Org: the organization (the account's, or the Admin Center's) requires
+	// it of its managed users (the Admin Center's Settings).
+	Org bool
+	// Managed: the login is a managed user of that organization (or becomes
+	// one, joining it).
+	Managed bool
+	// Name is the account or organization that requires it, for the words.
+	Name string
+}
+
+// RequiresTwoFactor reports whether the policy requires a second factor of
+// the login. This is the one place that decides it. An account requires it
+// of every member; an organization requires it of its managed users only,
+// in its managed accounts and in its Admin Center: an independent user of a
+// managed account is not one of them (the account's own setting can still
+// require it of everyone).
+func RequiresTwoFactor(p TwoFactorPolicy) bool { return p.Account || (p.Org && p.Managed) }
 
 // MustSetUpTwoFactor reports whether u has to set up two-factor sign-in
-// before using account a.
-func MustSetUpTwoFactor(u *User, a *Account) bool { return RequiresTwoFactor(a) && !u.HasTwoFactor() }
+// before going where p applies.
+func MustSetUpTwoFactor(u *User, p TwoFactorPolicy) bool {
+	return RequiresTwoFactor(p) && !u.HasTwoFactor()
+}
 
-// CheckJoin refuses joining account a (accepting an invitation) while u
-// lacks the second factor it requires.
-func CheckJoin(u *User, a *Account) error {
-	if MustSetUpTwoFactor(u, a) {
-		return Refuse(EFORBIDDEN, ReasonTwoFactorRequired).With("account", a.Name)
+// CheckJoin refuses joining (accepting an invitation to an account or an
+// organization) while u lacks the second factor p requires.
+func CheckJoin(u *User, p TwoFactorPolicy) error {
+	if MustSetUpTwoFactor(u, p) {
+		return Refuse(EFORBIDDEN, ReasonTwoFactorRequired).With("name", p.Name)
+	}
+	return nil
+}
+
+// TwoFactorPolicy is what applies to the membership's user in its account:
+// the account's requirement, and its organization's when the user is one of
+// that organization's managed users.
+func (m *Membership) TwoFactorPolicy() TwoFactorPolicy {
+	p := TwoFactorPolicy{Account: m.Account.RequireTwoFactor, Name: m.Account.Name}
+	if m.Org != nil {
+		p.Org, p.Managed = m.Org.RequireTwoFactor, m.Org.Managed
+		if !p.Account {
+			p.Name = m.Org.Name
+		}
+	}
+	return p
+}
+
+// TwoFactorPolicy is what applies to a managed user in their organization's
+// Admin Center.
+func (m *OrgMembership) TwoFactorPolicy() TwoFactorPolicy {
+	return TwoFactorPolicy{Org: m.Organization.RequireTwoFactor, Managed: m.Role != "", Name: m.Organization.Name}
+}
+
+// TwoFactorPolicy is what accepting the invitation requires: the
+// organization's requirement, which applies to the invitee once they are a
+// managed user.
+func (inv *OrgInvitation) TwoFactorPolicy() TwoFactorPolicy {
+	return TwoFactorPolicy{Org: inv.OrgRequiresTwoFactor, Managed: true, Name: inv.OrganizationName}
+}
+
+// checkOwnSecondFactor refuses requiring two-factor sign-in of others to
+// someone who lacks it, or they would lock themselves out.
+func checkOwnSecondFactor(actor *User, on bool) error {
+	if on && !actor.HasTwoFactor() {
+		return Refuse(ECONFLICT, ReasonOwnerNeedsTwoFactor)
 	}
 	return nil
 }
@@ -196,10 +252,18 @@ func CheckRequireTwoFactor(actorRoles RoleSet, actor *User, on bool) error {
 	if !actorRoles.IsOwner() {
 		return Refuse(EFORBIDDEN, ReasonNoPermission)
 	}
-	if on && !actor.HasTwoFactor() {
-		return Refuse(ECONFLICT, ReasonOwnerNeedsTwoFactor)
+	return checkOwnSecondFactor(actor, on)
+}
+
+// CheckOrgRequireTwoFactor decides whether actor may turn the
+// organization's requirement of its managed users on or off, as for an
+// account: only the Organization Owner (AuthorizeOrg), and to turn it on
+// they must sign in with a second factor themselves.
+func CheckOrgRequireTwoFactor(actor OrgMember, actorUser *User, on bool) error {
+	if err := AuthorizeOrg(OrgActRequireTwoFactor, actor, OrgTarget{}); err != nil {
+		return err
 	}
-	return nil
+	return checkOwnSecondFactor(actorUser, on)
 }
 
 // TwoFactorStatus is what a login has set up.

@@ -88,21 +88,69 @@ func TestRecoveryCodes(t *testing.T) {
 	}
 }
 
-// The account's requirement: one function decides, and joining is refused
-// without the second factor it requires.
+// The requirement: one function decides, for an account and for an
+// organization, and joining is refused without the second factor it
+// requires.
 func TestRequiresTwoFactor(t *testing.T) {
 	on := time.Now()
 	without, with := &User{}, &User{TwoFactorAt: &on}
-	req, free := &Account{Name: "Engines", RequireTwoFactor: true}, &Account{}
-	if !MustSetUpTwoFactor(without, req) || MustSetUpTwoFactor(with, req) || MustSetUpTwoFactor(without, free) {
-		t.Fatal("MustSetUpTwoFactor decides wrongly")
+	for _, tc := range []struct {
+		name string
+		p    TwoFactorPolicy
+		want bool
+	}{
+		{"nothing requires it", TwoFactorPolicy{}, false},
+		{"the account requires it of every member", TwoFactorPolicy{Account: true}, true},
+		{"the account requires it, independent user", TwoFactorPolicy{Account: true, Managed: false}, true},
+		{"the organization requires it of a managed user", TwoFactorPolicy{Org: true, Managed: true}, true},
+		{"the organization requires it, independent user", TwoFactorPolicy{Org: true}, false},
+		{"a managed user, the organization does not require it", TwoFactorPolicy{Managed: true}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := RequiresTwoFactor(tc.p); got != tc.want {
+				t.Fatalf("RequiresTwoFactor = %v, want %v", got, tc.want)
+			}
+			if MustSetUpTwoFactor(without, tc.p) != tc.want || MustSetUpTwoFactor(with, tc.p) {
+				t.Fatal("MustSetUpTwoFactor decides wrongly")
+			}
+			if err := CheckJoin(without, tc.p); (ErrorCode(err) == EFORBIDDEN) != tc.want || (err != nil) != tc.want {
+				t.Fatalf("joining without a second factor: %v", err)
+			}
+			if CheckJoin(with, tc.p) != nil {
+				t.Fatal("joining with a second factor refused")
+			}
+		})
 	}
-	if err := CheckJoin(without, req); ErrorCode(err) != EFORBIDDEN {
-		t.Fatalf("joining a requiring account without it: %v", err)
+
+	// Where each policy comes from.
+	managed := Membership{Account: Account{Name: "Engines"}, Org: &AccountOrg{OrgRef: OrgRef{Name: "Acme"}, Managed: true, RequireTwoFactor: true}}
+	if p := managed.TwoFactorPolicy(); !RequiresTwoFactor(p) || p.Name != "Acme" {
+		t.Fatalf("a managed user in a managed account of a requiring organization: %+v", p)
 	}
-	if CheckJoin(with, req) != nil || CheckJoin(without, free) != nil {
-		t.Fatal("joining refused when it should not be")
+	independent := managed
+	independent.Org = &AccountOrg{OrgRef: OrgRef{Name: "Acme"}, RequireTwoFactor: true}
+	if p := independent.TwoFactorPolicy(); RequiresTwoFactor(p) {
+		t.Fatalf("an independent user of a managed account: %+v", p)
 	}
+	independent.Account.RequireTwoFactor = true
+	if p := independent.TwoFactorPolicy(); !RequiresTwoFactor(p) || p.Name != "Engines" {
+		t.Fatalf("the account's own requirement, for an independent user: %+v", p)
+	}
+	admin := OrgMembership{Organization: Organization{Name: "Acme", RequireTwoFactor: true}, Role: OrgAdministrator}
+	if !RequiresTwoFactor(admin.TwoFactorPolicy()) {
+		t.Fatal("the Admin Center of a requiring organization")
+	}
+	inv := OrgInvitation{OrganizationName: "Acme", OrgRequiresTwoFactor: true}
+	if err := CheckJoin(without, inv.TwoFactorPolicy()); ErrorCode(err) != EFORBIDDEN {
+		t.Fatalf("joining a requiring organization without it: %v", err)
+	}
+}
+
+// Who may require it: an account's Owner, an organization's Owner, and
+// only once they have it themselves.
+func TestWhoRequiresTwoFactor(t *testing.T) {
+	on := time.Now()
+	without, with := &User{}, &User{TwoFactorAt: &on}
 	if err := CheckRequireTwoFactor(NewRoleSet(Administrator), with, true); ErrorCode(err) != EFORBIDDEN {
 		t.Fatalf("an Administrator requiring it: %v", err)
 	}
@@ -111,5 +159,15 @@ func TestRequiresTwoFactor(t *testing.T) {
 	}
 	if CheckRequireTwoFactor(NewRoleSet(Owner), without, false) != nil || CheckRequireTwoFactor(NewRoleSet(Owner), with, true) != nil {
 		t.Fatal("the Owner was refused")
+	}
+	owner, admin := OrgMember{UserID: 1, Role: OrgOwner}, OrgMember{UserID: 1, Role: OrgAdministrator}
+	if err := CheckOrgRequireTwoFactor(admin, with, true); ErrorCode(err) != EFORBIDDEN {
+		t.Fatalf("an Organization Administrator requiring it: %v", err)
+	}
+	if err := CheckOrgRequireTwoFactor(owner, without, true); ErrorCode(err) != ECONFLICT {
+		t.Fatalf("an Organization Owner without it requiring it: %v", err)
+	}
+	if CheckOrgRequireTwoFactor(owner, without, false) != nil || CheckOrgRequireTwoFactor(owner, with, true) != nil {
+		t.Fatal("the Organization Owner was refused")
 	}
 }

@@ -89,9 +89,11 @@ func (s *site) requireUser(next http.Handler) http.Handler {
 
 // loadAccount takes the account from the URL, never from the session, and
 // loads the caller's membership in it on every request: roles changed or
-// removed elsewhere apply at once, and so does an account's requirement of
-// two-factor sign-in, which sends a member without it to set it up. No membership answers 404, so an account
-// the caller is not in cannot be told from one that does not exist. It writes
+// removed elsewhere apply at once, and so does a requirement of two-factor
+// sign-in (the account's, or its organization's of its managed users),
+// which sends a member without it to set it up. No membership answers 404,
+// so an account the caller is not in cannot be told from one that does not
+// exist. It writes
 // nothing: a GET, even a cross-site navigation, changes no row; the account
 // used last is recorded by switchAccount, a POST.
 func (s *site) loadAccount(next http.Handler) http.Handler {
@@ -103,15 +105,20 @@ func (s *site) loadAccount(next http.Handler) http.Handler {
 		} else if err != nil {
 			return err
 		}
-		if roster.MustSetUpTwoFactor(u, &m.Account) {
-			// The account requires a second factor that u lacks: set it up
-			// first (docs/rules.md, Two-factor sign-in). Read on every
-			// request, so requiring it applies at once.
+		if p := m.TwoFactorPolicy(); roster.MustSetUpTwoFactor(u, p) {
+			// The account, or its organization, requires a second factor
+			// that u lacks: set it up first (docs/rules.md, Two-factor
+			// sign-in). Read on every request, so requiring it applies at
+			// once.
 			back := templates.AccountURL(m.Account.SID)
 			if r.Method == http.MethodGet {
 				back = r.URL.RequestURI()
 			}
-			http.Redirect(w, r, templates.TwoFactorSetupPath(m.Account.SID, back), http.StatusSeeOther)
+			setup := templates.TwoFactorSetupPath(m.Account.SID, back)
+			if !p.Account {
+				setup = templates.OrgTwoFactorSetupPath(m.Org.SID, back)
+			}
+			http.Redirect(w, r, setup, http.StatusSeeOther)
 			return nil
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), membershipKey{}, m)))

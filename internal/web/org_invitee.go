@@ -80,6 +80,11 @@ func (s *orgInviteePages) landing(w http.ResponseWriter, r *http.Request) error 
 		} else if err != nil && roster.ErrorCode(err) != roster.ENOTFOUND {
 			return err
 		}
+		if p.ManagedBy == "" && roster.MustSetUpTwoFactor(u, inv.TwoFactorPolicy()) {
+			// Walk the invitee through setting it up, then back here.
+			s.render(w, r, http.StatusOK, templates.JoinNeedsTwoFactor(s.chrome(r), p, templates.TwoFactorSetupPath("", templates.JoinPath(token))))
+			return nil
+		}
 		s.render(w, r, http.StatusOK, templates.JoinAnswer(s.chrome(r), p))
 	}
 	return nil
@@ -107,7 +112,13 @@ func (s *orgInviteePages) signUp(w http.ResponseWriter, r *http.Request) error {
 		nu.PasswordHash, err = s.Hasher.Hash(r.Context(), pw)
 	}
 	var u *roster.User
-	if err == nil {
+	switch {
+	case err != nil:
+	case roster.RequiresTwoFactor(inv.TwoFactorPolicy()):
+		// The organization requires a second factor of its managed users:
+		// the login is made now, and joins once it has one.
+		u, err = s.store.CreateOrgInvitedUser(r.Context(), nu, token)
+	default:
 		u, inv, err = s.store.SignUpAndAcceptOrg(r.Context(), nu, token, s.origin(r, "Organization invitation link (sign-up)"))
 	}
 	if err != nil {
@@ -118,6 +129,11 @@ func (s *orgInviteePages) signUp(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.startLogin(r, u); err != nil {
 		return err
+	}
+	if inv.Status == roster.InvitationPending {
+		s.flash(r, templates.FlashSetUpTwoFactorToJoin(inv.OrganizationName))
+		http.Redirect(w, r, templates.TwoFactorSetupPath("", templates.JoinPath(token)), http.StatusSeeOther)
+		return nil
 	}
 	return s.joined(w, r, inv)
 }

@@ -19,7 +19,9 @@ import (
 // walks the router (a route without a row fails), sends the plainest request
 // (an empty form, no confirm=yes, so nothing is carried out), checks that no
 // GET writes anything and that every POST is refused cross-site. Anything in
-// an organization the caller may not see answers 404.
+// an organization the caller may not see answers 404. As in routes_test.go,
+// a half-signed-in Organization Administrator (password right, second
+// factor pending) gets what the anonymous visitor gets, on every route.
 
 var orgPrincipals = [7]string{
 	"anonymous", "login outside the organization", "managed user without an organization role",
@@ -64,6 +66,10 @@ var orgRouteTable = []orgRouteRow{
 	{route: "POST /organizations/{OrganizationSid}/users/{UserSid}/reactivate", want: inAdminCenter(http.StatusConflict, http.StatusConflict)},
 	{route: "GET /organizations/{OrganizationSid}/users/{UserSid}/reset-password", want: inAdminCenter(ok, ok)},
 	{route: "POST /organizations/{OrganizationSid}/users/{UserSid}/reset-password", want: inAdminCenter(ok, ok)},
+	// The target has an authenticator app; without confirm=yes nothing is
+	// reset.
+	{route: "GET /organizations/{OrganizationSid}/users/{UserSid}/reset-two-factor", want: inAdminCenter(ok, ok)},
+	{route: "POST /organizations/{OrganizationSid}/users/{UserSid}/reset-two-factor", want: inAdminCenter(ok, ok)},
 	{route: "GET /organizations/{OrganizationSid}/users/{UserSid}/remove", want: inAdminCenter(ok, ok)},
 	{route: "POST /organizations/{OrganizationSid}/users/{UserSid}/remove", want: inAdminCenter(ok, ok)},
 	{route: "GET /organizations/{OrganizationSid}/invitations/{OrgInvitationSid}/resend", want: inAdminCenter(ok, ok)},
@@ -82,6 +88,9 @@ var orgRouteTable = []orgRouteRow{
 	{route: "GET /organizations/{OrganizationSid}/audit", want: inAdminCenter(ok, ok)},
 	{route: "GET /organizations/{OrganizationSid}/settings", want: inAdminCenter(ok, ok)},
 	{route: "POST /organizations/{OrganizationSid}/settings", want: inAdminCenter(bad, bad)},
+	// Only the Organization Owner requires two-factor sign-in; an empty
+	// form changes nothing (it is off).
+	{route: "POST /organizations/{OrganizationSid}/settings/two-factor", want: inAdminCenter(forb, see)},
 	// Only the Organization Owner transfers the organization.
 	{route: "GET /organizations/{OrganizationSid}/transfer", want: inAdminCenter(forb, ok)},
 	{route: "POST /organizations/{OrganizationSid}/transfer", want: inAdminCenter(forb, ok),
@@ -227,6 +236,7 @@ func TestOrgRouteTable(t *testing.T) {
 	f := orgRouteFixture{org: acme.SID, account: acme.account("Acme Web", owner)}
 	f.target = app.mustCreateUser("Tess Target", "target@example.com")
 	acme.manage(roster.OrgManaged, f.target)
+	app.mustHaveApp(f.target)
 	app.mustAddMember(f.account, f.target, roster.Developer)
 	app.mustAddMember(f.account, member, roster.Support)
 	f.independent = app.mustCreateUser("Ivy Independent", "independent@example.com")
@@ -251,6 +261,13 @@ func TestOrgRouteTable(t *testing.T) {
 	}
 	f.token = strings.TrimPrefix(app.outboxLink("org_invitation", "invitee@example.com", "/join/"), "/join/")
 
+	// The half-signed-in principal: an Organization Administrator with an
+	// authenticator app, whose password was right.
+	halfP := app.mustCreateUser("Hal Half", "half@example.com")
+	acme.manage(roster.OrgAdministrator, halfP)
+	app.mustHaveApp(halfP)
+	half := app.halfSignedIn(halfP.Email)
+
 	request := func(c *client, row orgRouteRow, headers ...string) response {
 		t.Helper()
 		method, pattern, _ := strings.Cut(row.route, " ")
@@ -265,10 +282,23 @@ func TestOrgRouteTable(t *testing.T) {
 	}
 	check := func(row orgRouteRow) {
 		t.Helper()
+		var anon response
 		for i, c := range browsers {
-			if res := request(c, row); res.Status != row.want[i] {
+			res := request(c, row)
+			if i == 0 {
+				anon = res
+			}
+			if res.Status != row.want[i] {
 				t.Errorf("%s as %s: %d, want %d", row.route, orgPrincipals[i], res.Status, row.want[i])
 			}
+		}
+		// However slow the run, the pending state stays within its minutes.
+		if _, err := app.DB.Pool.Exec(context.Background(), `UPDATE pending_signins SET created_at = now()`); err != nil {
+			t.Fatal(err)
+		}
+		if res := request(half, row); res.Status != anon.Status || res.Header.Get("Location") != anon.Header.Get("Location") {
+			t.Errorf("%s as half-signed-in: %d to %q, want what a signed-out visitor gets: %d to %q",
+				row.route, res.Status, res.Header.Get("Location"), anon.Status, anon.Header.Get("Location"))
 		}
 	}
 

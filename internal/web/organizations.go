@@ -31,8 +31,10 @@ const (
 	changeOwnerChoices = 200
 )
 
-// routes registers the Admin Center and the creation of an organization.
-func (s *orgPages) routes(r chi.Router) {
+// routes registers the Admin Center and the creation of an organization;
+// more registers other handler groups' routes inside the Admin Center,
+// behind loadOrganization.
+func (s *orgPages) routes(r chi.Router, more ...func(chi.Router)) {
 	h := s.handle
 	r.Get("/organizations/new", h(s.newOrganizationForm))
 	r.Post("/organizations", h(s.createOrganization))
@@ -60,6 +62,9 @@ func (s *orgPages) routes(r chi.Router) {
 		r.Get("/invitations/{OrgInvitationSid}/revoke", h(s.revokeConfirm))
 		r.Post("/invitations/{OrgInvitationSid}/revoke", h(s.revoke))
 		s.accountRoutes(r) // org_accounts.go: Accounts, the audit log, Settings
+		for _, m := range more {
+			m(r)
+		}
 	})
 }
 
@@ -73,7 +78,9 @@ func currentOrg(r *http.Request) *roster.OrgMembership {
 
 // loadOrganization takes the organization from the URL and loads the
 // caller's membership of it on every request: a role taken away, a removal
-// or a deactivation applies at once. Anyone roster.AuthorizeOrg does not let
+// or a deactivation applies at once, and so does the organization's
+// requirement of two-factor sign-in, which sends an Owner or Administrator
+// without it to set it up first. Anyone roster.AuthorizeOrg does not let
 // into the Admin Center gets 404, as for an organization that doesn't exist.
 func (s *orgPages) loadOrganization(next http.Handler) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
@@ -85,6 +92,14 @@ func (s *orgPages) loadOrganization(next http.Handler) http.Handler {
 		}
 		if roster.AuthorizeOrg(roster.OrgActView, m.Member(), roster.OrgTarget{}) != nil {
 			return errNoOrganization
+		}
+		if roster.MustSetUpTwoFactor(currentUser(r), m.TwoFactorPolicy()) {
+			back := templates.OrganizationURL(m.Organization.SID)
+			if r.Method == http.MethodGet {
+				back = r.URL.RequestURI()
+			}
+			http.Redirect(w, r, templates.OrgTwoFactorSetupPath(m.Organization.SID, back), http.StatusSeeOther)
+			return nil
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), orgKey{}, m)))
 		return nil
@@ -297,6 +312,8 @@ func (s *orgPages) userPageData(r *http.Request, t *roster.OrgMembership) (templ
 		CanTransfer:   authorizeOrg(r, roster.OrgActTransfer, t, "") == nil,
 		Assign:        templates.OrgAssignForm{Grantable: adminGrantable(r), Name: t.User.Name},
 	}
+	// Reset two-factor only when there is a second factor to reset.
+	p.CanResetTwoFactor = t.User.HasTwoFactor() && authorizeOrg(r, roster.OrgActResetTwoFactor, t, "") == nil
 	p.Assign.Name = t.User.Name
 	if p.Self {
 		p.Assign.Grantable = nil // nobody changes their own roles

@@ -114,6 +114,7 @@ func (s *Server) router() *chi.Mux {
 	secondStep := &secondStepPages{site, s.Store, wa}
 	twoFactor := &twoFactorPages{site, s.Store, wa}
 	requireTwoFactor := &requireTwoFactorPages{site, s.Store}
+	orgTwoFactor := &orgTwoFactorPages{site, s.Store}
 	h := site.handle
 
 	r := chi.NewRouter()
@@ -161,7 +162,9 @@ func (s *Server) router() *chi.Mux {
 			twoFactor.routes(r)
 			invitee.routes(r)    // invitee.go: the invitee's own list in the console
 			orgInvitee.routes(r) // org_invitee.go: answers to organization invitations from that list
-			orgs.routes(r)       // organizations.go, org_accounts.go: the Admin Center
+			// organizations.go, org_accounts.go: the Admin Center;
+			// org_twofactor.go: its two-factor settings and resets
+			orgs.routes(r, orgTwoFactor.routes)
 			r.Get("/accounts", h(accounts.accounts))
 			r.Get("/accounts/new", h(accounts.newAccountForm))
 			r.Post("/accounts", h(accounts.createAccount))

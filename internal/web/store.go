@@ -30,6 +30,7 @@ type Store interface {
 	SecondStepStore
 	TwoFactorStore
 	RequireTwoFactorStore
+	OrgTwoFactorStore
 }
 
 // ReadyStore answers /readyz.
@@ -197,6 +198,9 @@ type OrgInviteeStore interface {
 	AcceptOrgInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.OrgInvitation, error)
 	DeclineOrgInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.OrgInvitation, error)
 	UserOrganization(ctx context.Context, userID int64) (*roster.OrgMembership, error)
+	// CreateOrgInvitedUser creates the invitee's login without joining:
+	// the organization requires a second factor, set up before accepting.
+	CreateOrgInvitedUser(ctx context.Context, nu roster.NewUser, token string) (*roster.User, error)
 }
 
 // SecondFactorStore checks second factors, under their own throttle
@@ -239,4 +243,14 @@ type TwoFactorStore interface {
 // sign-in needs (twofactor.go).
 type RequireTwoFactorStore interface {
 	SetRequireTwoFactor(ctx context.Context, actor *roster.Membership, on bool, origin roster.Origin) (bool, error)
+}
+
+// OrgTwoFactorStore is what the Admin Center's two-factor actions need
+// (org_twofactor.go): the organization's requirement, in Settings, and
+// resetting a managed user's second factor, from their page. Both re-check
+// roster.AuthorizeOrg in their transaction.
+type OrgTwoFactorStore interface {
+	OrgMember(ctx context.Context, orgID int64, userSID string) (*roster.OrgMembership, error)
+	SetOrgRequireTwoFactor(ctx context.Context, actor *roster.OrgMembership, on bool, origin roster.Origin) (bool, error)
+	ResetUserTwoFactor(ctx context.Context, actor *roster.OrgMembership, targetSID string, origin roster.Origin) (*roster.OrgChange, error)
 }

@@ -20,9 +20,9 @@ import (
 // twoFactorPages are the profile's two-factor pages (docs/rules.md,
 // Two-factor sign-in): set up an authenticator app, add and remove passkeys,
 // make new recovery codes, turn two-factor sign-in off. Someone whose
-// account requires it is sent here by loadAccount, and an invitee whose
-// invitation requires it by the invitation's page; next (a local path)
-// carries them back once it is on.
+// account or organization requires it is sent here by loadAccount or
+// loadOrganization, and an invitee whose invitation requires it by the
+// invitation's page; next (a local path) carries them back once it is on.
 type twoFactorPages struct {
 	*site
 	store TwoFactorStore
@@ -55,7 +55,13 @@ func (s *twoFactorPages) overviewPage(r *http.Request) (templates.TwoFactorPage,
 	if sid := r.FormValue("account"); sid != "" {
 		p.Required = true
 		if m, err := s.sessionStore.ActorMembership(r.Context(), sid, u.ID); err == nil {
-			p.RequiredBy = m.Account.Name
+			p.RequiredBy = m.TwoFactorPolicy().Name
+		}
+	}
+	if sid := r.FormValue("organization"); sid != "" {
+		p.Required, p.RequiredOfManaged = true, true
+		if om, err := s.sessionStore.UserOrganization(r.Context(), u.ID); err == nil && om.Organization.SID == sid {
+			p.RequiredBy = om.Organization.Name
 		}
 	}
 	return p, nil

@@ -103,7 +103,11 @@ var refusals = map[roster.Reason]refusal{
 	roster.ReasonLastFactor:            {"", says("This passkey is your only second factor, so it can't be removed on its own. To stop using two-factor authentication, turn it off (that needs your password).")},
 	roster.ReasonTwoFactorOff:          {"", says("Two-factor authentication is off for your login, so there's nothing to change.")},
 	roster.ReasonTwoFactorRequired: {"", func(p map[string]string) string {
-		return fmt.Sprintf("%s requires two-factor authentication. Set it up under Profile > Two-factor authentication, then accept the invitation.", p["account"])
+		return fmt.Sprintf("%s requires two-factor authentication. Set it up under Profile > Two-factor authentication, then accept the invitation.", p["name"])
+	}},
+	roster.ReasonOrgRequireOwnerOnly: {"require", says("Only the Organization Owner can require two-factor authentication of managed users.")},
+	roster.ReasonNoSecondFactor: {"", func(p map[string]string) string {
+		return fmt.Sprintf("%s has no second factor set up, so there's nothing to reset. They can sign in with their password.", p["name"])
 	}},
 	roster.ReasonOwnerNeedsTwoFactor: {"require", says("Turn on two-factor authentication for your own login first (Profile > Two-factor authentication), so that requiring it can't lock you out.")},
 }

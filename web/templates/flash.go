@@ -158,7 +158,7 @@ func FlashTwoFactorNotRequired(account string) Flash {
 }
 
 // FlashSetUpTwoFactorToJoin follows signing up through an invitation to an
-// account that requires two-factor sign-in.
-func FlashSetUpTwoFactorToJoin(account string) Flash {
-	return info("Your login is ready. " + account + " requires two-factor authentication: set it up, then accept the invitation.")
+// account or organization (name) that requires two-factor sign-in.
+func FlashSetUpTwoFactorToJoin(name string) Flash {
+	return info("Your login is ready. " + name + " requires two-factor authentication: set it up, then accept the invitation.")
 }

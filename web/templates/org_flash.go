@@ -44,10 +44,24 @@ func FlashOrgUserAction(act, name, email string) Flash {
 		return success(name + " is reactivated and can sign in again, with the access they had.")
 	case roster.OrgActResetPassword:
 		return success(name + "'s password no longer works, and they were signed out everywhere. A link to choose a new one was sent to " + email + ".")
+	case roster.OrgActResetTwoFactor:
+		return success(name + "'s authenticator app, passkeys and recovery codes were removed, and they were signed out everywhere. They sign in with their password, and set up two-factor authentication again where it's required. We emailed " + email + ".")
 	case roster.OrgActRemove:
 		return success(name + " was removed from the organization and its accounts. Their login stays, as an independent login.")
 	}
 	return success("Done.")
+}
+
+// FlashOrgTwoFactorRequired follows the Organization Owner requiring
+// two-factor sign-in of managed users.
+func FlashOrgTwoFactorRequired(org string) Flash {
+	return success("Managed users of " + org + " must now sign in with two-factor authentication. Anyone without it is asked to set it up on their next visit to the organization's accounts or the Admin Center.")
+}
+
+// FlashOrgTwoFactorNotRequired follows the Organization Owner no longer
+// requiring it.
+func FlashOrgTwoFactorNotRequired(org string) Flash {
+	return success("Managed users of " + org + " no longer need two-factor authentication, unless an account requires it of its members.")
 }
 
 // FlashIndependentRemoved follows removing an independent user from every

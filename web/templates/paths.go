@@ -103,6 +103,16 @@ func TwoFactorSetupPath(accountSID, next string) string {
 	return withQuery(TwoFactorPath(), v)
 }
 
+// OrgTwoFactorSetupPath is the two-factor page for a managed user whose
+// organization requires it (orgSID), and next is where to go once it is on.
+func OrgTwoFactorSetupPath(orgSID, next string) string {
+	v := url.Values{"organization": {orgSID}}
+	if next != "" {
+		v.Set("next", next)
+	}
+	return withQuery(TwoFactorPath(), v)
+}
+
 // AppSetupPath shows the authenticator app's QR code and secret while it is
 // set up; a POST starts a setup.
 func AppSetupPath() string { return TwoFactorPath() + "/app" }
@@ -312,6 +322,12 @@ func OrgResetPasswordPath(orgSID, userSID string) string {
 	return OrgUserPath(orgSID, userSID) + "/reset-password"
 }
 
+// OrgResetTwoFactorPath asks, then removes a managed user's second factors
+// (authenticator app, passkeys, recovery codes).
+func OrgResetTwoFactorPath(orgSID, userSID string) string {
+	return OrgUserPath(orgSID, userSID) + "/reset-two-factor"
+}
+
 // OrgRemoveUserPath asks, then removes a managed user from the organization.
 func OrgRemoveUserPath(orgSID, userSID string) string {
 	return OrgUserPath(orgSID, userSID) + "/remove"
@@ -362,6 +378,11 @@ func OrgAuditPath(orgSID string) string { return OrganizationURL(orgSID) + "/aud
 
 // OrgSettingsPath is the organization's Settings.
 func OrgSettingsPath(orgSID string) string { return OrganizationURL(orgSID) + "/settings" }
+
+// OrgRequireTwoFactorPath turns the organization's requirement of
+// two-factor sign-in for its managed users on or off (POST, the
+// Organization Owner's).
+func OrgRequireTwoFactorPath(orgSID string) string { return OrgSettingsPath(orgSID) + "/two-factor" }
 
 // OrgTransferPath transfers the organization to another managed user.
 func OrgTransferPath(orgSID string) string { return OrganizationURL(orgSID) + "/transfer" }
