@@ -52,8 +52,13 @@ type Server struct {
 }
 
 // Hasher hashes and verifies passwords with bounded concurrency.
+// HashAnonymous is for passwords chosen by people who are not signed in
+// (finishing sign-up, a reset link, an invitation's sign-up): such work
+// gets only a share of the slots, so sign-in and signed-in people are not
+// starved by it.
 type Hasher interface {
 	Hash(ctx context.Context, pw string) (string, error)
+	HashAnonymous(ctx context.Context, pw string) (string, error)
 	Verify(ctx context.Context, encoded, pw string) (bool, error)
 	VerifyDummy(ctx context.Context, pw string)
 }
