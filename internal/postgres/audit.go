@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -21,6 +22,7 @@ type auditEntry struct {
 	RolesBefore  roster.RoleSet
 	RolesAfter   roster.RoleSet
 	Detail       string
+	Data         *roster.AuditData // what changed, as data; nil for none
 	Origin       roster.Origin
 }
 
@@ -34,12 +36,19 @@ func nullableRoles(r roster.RoleSet) []string {
 // writeAudit appends an event. The actor's email is copied so the log reads
 // the same after people change.
 func writeAudit(ctx context.Context, tx pgx.Tx, e auditEntry) error {
+	var data []byte
+	if e.Data != nil {
+		var err error
+		if data, err = json.Marshal(e.Data); err != nil {
+			return err
+		}
+	}
 	_, err := tx.Exec(ctx, `
 		INSERT INTO audit_events (account_id, actor_id, actor_email, action, target_id, target_email,
-			invitation_id, roles_before, roles_after, ip, via, detail)
-		VALUES ($1, $2, coalesce((SELECT email FROM users WHERE id = $2), ''), $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			invitation_id, roles_before, roles_after, ip, via, detail, data)
+		VALUES ($1, $2, coalesce((SELECT email FROM users WHERE id = $2), ''), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		e.AccountID, e.ActorID, string(e.Action), e.TargetID, e.TargetEmail, e.InvitationID,
-		nullableRoles(e.RolesBefore), nullableRoles(e.RolesAfter), e.Origin.IP, e.Origin.Via, e.Detail)
+		nullableRoles(e.RolesBefore), nullableRoles(e.RolesAfter), e.Origin.IP, e.Origin.Via, e.Detail, data)
 	return err
 }
 
@@ -53,7 +62,7 @@ func (db *DB) ListAudit(ctx context.Context, accountID int64, f roster.AuditFilt
 	person := strings.TrimSpace(f.Person)
 	rows, err := db.Pool.Query(ctx, `
 		SELECT e.id, e.action, e.actor_email, coalesce(u.name, ''), e.target_email, e.roles_before, e.roles_after,
-			e.ip, e.via, e.detail, e.created_at
+			e.ip, e.via, e.detail, e.data, e.created_at
 		FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
 		WHERE e.account_id = $1
 		  AND ($2 = 0 OR e.id < $2)
@@ -70,8 +79,16 @@ func (db *DB) ListAudit(ctx context.Context, accountID int64, f roster.AuditFilt
 		var e roster.AuditEvent
 		var action string
 		var before, after []string
-		if err := rows.Scan(&e.ID, &action, &e.ActorEmail, &e.ActorName, &e.TargetEmail, &before, &after, &e.IP, &e.Via, &e.Detail, &e.CreatedAt); err != nil {
+		var data []byte
+		if err := rows.Scan(&e.ID, &action, &e.ActorEmail, &e.ActorName, &e.TargetEmail, &before, &after, &e.IP, &e.Via, &e.Detail, &data, &e.CreatedAt); err != nil {
 			return nil, err
+		}
+		if data != nil {
+			// Read leniently: a field this version does not know is ignored,
+			// and one it misses stays empty.
+			if err := json.Unmarshal(data, &e.Data); err != nil {
+				return nil, err
+			}
 		}
 		e.Action = roster.AuditAction(action)
 		if before != nil {

@@ -70,7 +70,7 @@ type AccountStore interface {
 	TouchMembership(ctx context.Context, accountID, userID int64) error
 	SearchUserAccounts(ctx context.Context, userID int64, query, after string, limit int) (*roster.AccountPage, error)
 	CreateAccount(ctx context.Context, userID int64, name string) (*roster.Account, error)
-	UpdateAccountSettings(ctx context.Context, actor *roster.Membership, name string, ttl time.Duration) error
+	UpdateAccountSettings(ctx context.Context, actor *roster.Membership, name string, ttl time.Duration, origin roster.Origin) error
 }
 
 // TargetStore finds the member a page or an action is about.
