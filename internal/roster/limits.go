@@ -25,4 +25,18 @@ var (
 	ResendLimitPerInvitation = Limit{Max: 3, Window: time.Hour}
 	// Verification and password reset mails to one login.
 	AccountMailLimitPerUser = Limit{Max: 3, Window: time.Hour}
+
+)
+
+// Limits on setting a password without being signed in: finishing sign-up
+// and following a password reset link. Each attempt that passes every
+// cheaper check costs a password hash, so these bound how much hashing one
+// client, and one link, can make the console do. An attempt counts once it
+// reaches the hash, whatever its outcome.
+var (
+	// New passwords chosen from one client address.
+	PasswordLimitPerClient = Limit{Max: 20, Window: 15 * time.Minute}
+	// New passwords chosen for one login (reset) or one address (sign-up),
+	// whichever link they come by.
+	PasswordLimitPerLogin = Limit{Max: 5, Window: 15 * time.Minute}
 )

@@ -19,8 +19,9 @@ const (
 	maxIPFailures    = 30
 )
 
-// authPages are sign-up, sign-in and sign-out, email verification, password
-// reset and the profile.
+// authPages are sign-up, sign-in and sign-out, email verification and the
+// profile. Forgetting and resetting a password are passwordPages
+// (passwords.go).
 type authPages struct {
 	*site
 	store LoginStore
@@ -328,59 +329,5 @@ func (s *authPages) resendVerification(w http.ResponseWriter, r *http.Request) e
 	}
 	s.flash(r, templates.FlashVerificationSent(u.Email))
 	http.Redirect(w, r, templates.ProfilePath(), http.StatusSeeOther)
-	return nil
-}
-
-func (s *authPages) forgotForm(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, templates.ForgotPassword("", false, nil))
-	return nil
-}
-
-// forgot mails a reset link when the email has a login, and answers the same
-// whether or not it has one.
-func (s *authPages) forgot(w http.ResponseWriter, r *http.Request) error {
-	email, err := roster.NormalizeEmail(r.PostFormValue("email"))
-	if err != nil {
-		s.render(w, r, http.StatusUnprocessableEntity, templates.ForgotPassword(r.PostFormValue("email"), false, templates.Errors{"email": errorMessage(err)}))
-		return nil
-	}
-	if err := s.store.RequestPasswordReset(r.Context(), email); err != nil {
-		return err
-	}
-	s.render(w, r, http.StatusOK, templates.ForgotPassword(email, true, nil))
-	return nil
-}
-
-func (s *authPages) resetForm(w http.ResponseWriter, r *http.Request) error {
-	token := chi.URLParam(r, "token")
-	if err := s.store.CheckPasswordResetToken(r.Context(), token); err != nil {
-		return err
-	}
-	s.render(w, r, http.StatusOK, templates.ResetPassword(token, nil))
-	return nil
-}
-
-// reset sets a new password from a reset link, signs out every session and
-// signs this browser in.
-func (s *authPages) reset(w http.ResponseWriter, r *http.Request) error {
-	token := chi.URLParam(r, "token")
-	pw := r.PostFormValue("password")
-	if err := s.CheckPassword(pw); err != nil {
-		s.render(w, r, http.StatusUnprocessableEntity, templates.ResetPassword(token, templates.Errors{"password": errorMessage(err)}))
-		return nil
-	}
-	hash, err := s.Hasher.Hash(r.Context(), pw)
-	if err != nil {
-		return err
-	}
-	u, err := s.store.ResetPassword(r.Context(), token, hash)
-	if err != nil {
-		return err
-	}
-	if err := s.startLogin(r, u); err != nil {
-		return err
-	}
-	s.flash(r, templates.FlashPasswordChanged())
-	http.Redirect(w, r, s.landingFor(r, u), http.StatusSeeOther)
 	return nil
 }

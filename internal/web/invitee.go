@@ -106,7 +106,7 @@ func (s *inviteePages) inviteSignUp(w http.ResponseWriter, r *http.Request) erro
 		err = s.CheckPassword(pw)
 	}
 	if err == nil {
-		nu.PasswordHash, err = s.Hasher.Hash(r.Context(), pw)
+		nu.PasswordHash, err = s.Hasher.HashAnonymous(r.Context(), pw)
 	}
 	var u *roster.User
 	if err == nil {

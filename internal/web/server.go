@@ -108,6 +108,7 @@ func (s *Server) router() *chi.Mux {
 		Config: s.Config, Logger: s.Logger, Metrics: s.Metrics, sessionStore: s.Store,
 	}
 	auth := &authPages{site, s.Store}
+	passwords := &passwordPages{site, s.Store}
 	accounts := &accountPages{site, s.Store}
 	invitee := &inviteePages{site, s.Store}
 	manageUsers := &manageUsersPages{site, s.Store}
@@ -141,11 +142,8 @@ func (s *Server) router() *chi.Mux {
 		r.Get("/login", h(auth.signInForm))
 		r.Post("/login", h(auth.signIn))
 		r.Post("/logout", h(auth.signOut))
-		r.Get("/password/forgot", h(auth.forgotForm))
-		r.Post("/password/forgot", h(auth.forgot))
-		r.Get("/password/reset/{token}", h(auth.resetForm))
-		r.Post("/password/reset/{token}", h(auth.reset))
-		invitee.linkRoutes(r) // invitee.go: /invite/{token}, signed in or not
+		passwords.linkRoutes(r) // passwords.go: /password/forgot, /password/reset/{token}
+		invitee.linkRoutes(r)   // invitee.go: /invite/{token}, signed in or not
 
 		r.Group(func(r chi.Router) {
 			r.Use(site.requireUser)

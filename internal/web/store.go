@@ -20,6 +20,7 @@ type Store interface {
 	ReadyStore
 	SessionStore
 	LoginStore
+	PasswordStore
 	AccountStore
 	ManageUsersStore
 	OwnershipStore
@@ -48,19 +49,26 @@ type SessionStore interface {
 	ClearLoginFailures(ctx context.Context, email string) error
 }
 
-// LoginStore is what sign-up, sign-in, sign-out, email verification,
-// password reset and the profile need (auth.go).
+// LoginStore is what sign-up, sign-in, sign-out, email verification and
+// the profile need (auth.go).
 type LoginStore interface {
 	CreateUserWithAccount(ctx context.Context, nu roster.NewUser, accountName string) (*roster.User, *roster.Account, error)
 	UserByEmail(ctx context.Context, email string) (*roster.User, string, error)
 	ResendVerification(ctx context.Context, userID int64) error
 	VerifyEmail(ctx context.Context, token string) (*roster.User, error)
-	RequestPasswordReset(ctx context.Context, email string) error
-	CheckPasswordResetToken(ctx context.Context, token string) error
-	ResetPassword(ctx context.Context, token, passwordHash string) (*roster.User, error)
 	RevokeLogin(ctx context.Context, loginID string) error
 	RevokeAllLogins(ctx context.Context, userID int64) error
 	CountLogins(ctx context.Context, userID int64) (int, error)
+}
+
+// PasswordStore is what forgetting and resetting a password need
+// (passwords.go). A reset is split so that the password is hashed only
+// after BeginPasswordReset let it.
+type PasswordStore interface {
+	RequestPasswordReset(ctx context.Context, email string) error
+	CheckPasswordResetToken(ctx context.Context, token string) error
+	BeginPasswordReset(ctx context.Context, token, ip string) error
+	ResetPassword(ctx context.Context, token, passwordHash string) (*roster.User, error)
 }
 
 // AccountStore is what View all accounts, Create account, switching

@@ -58,6 +58,12 @@ var refusals = map[roster.Reason]refusal{
 		return fmt.Sprintf("We've already sent %s of these emails in the last hour. Check your spam folder. %s", p["limit"], tryAgain(p))
 	}},
 	roster.ReasonNoPermission: {"", says("You no longer have permission to do this.")},
+	roster.ReasonPasswordLimitClient: {"", func(p map[string]string) string {
+		return fmt.Sprintf("There were %s attempts to set a password from your network in the last 15 minutes, which is as many as we allow. %s", p["limit"], tryAgain(p))
+	}},
+	roster.ReasonPasswordLimitLogin: {"", func(p map[string]string) string {
+		return fmt.Sprintf("There were %s attempts to set this password in the last 15 minutes, which is as many as we allow. %s", p["limit"], tryAgain(p))
+	}},
 }
 
 const (

@@ -1,0 +1,156 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"roster/internal/pgtest"
+	"roster/internal/roster"
+	"roster/internal/web"
+)
+
+// loopbackProxy makes the test client a trusted proxy, so that a request's
+// X-Forwarded-For names its client address.
+var loopbackProxy = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+
+// countingHasher counts the hashes a request asks for, by kind.
+type countingHasher struct {
+	web.Hasher
+	hashes, anonymous atomic.Int32
+}
+
+func (h *countingHasher) Hash(ctx context.Context, pw string) (string, error) {
+	h.hashes.Add(1)
+	return h.Hasher.Hash(ctx, pw)
+}
+
+func (h *countingHasher) HashAnonymous(ctx context.Context, pw string) (string, error) {
+	h.anonymous.Add(1)
+	return h.Hasher.HashAnonymous(ctx, pw)
+}
+
+func (h *countingHasher) total() int { return int(h.hashes.Load() + h.anonymous.Load()) }
+
+// newCountingApp is a console whose password hashes are counted.
+func newCountingApp(t *testing.T) (*testApp, *countingHasher) {
+	t.Helper()
+	h := &countingHasher{Hasher: hasher}
+	app := newAppWith(t, pgtest.DB(t), func(s *web.Server) {
+		s.Hasher = h
+		s.Config.TrustedProxies = loopbackProxy
+	})
+	return app, h
+}
+
+// resetLink asks for a reset link for email and returns it.
+func (app *testApp) resetLink(email string) string {
+	app.t.Helper()
+	app.newClient().post("/password/forgot", url.Values{"email": {email}})
+	return app.outboxLink("password_reset", email, "/password/reset/")
+}
+
+// Anonymous requests cannot make the console hash passwords for nothing:
+// a reset link that doesn't work, or input that breaks the rules, is refused
+// before any hashing. Hashing happens only for a working link with
+// acceptable input, in the anonymous share of the hasher.
+func TestAnonymousPasswordsAreHashedLast(t *testing.T) {
+	app, h := newCountingApp(t)
+	app.mustCreateUser("Ada", "ada@example.com")
+	good := url.Values{"password": {"a brand new passphrase"}}
+	for what, res := range map[string]response{
+		"reset, unknown link":   app.newClient().post("/password/reset/not-a-real-token", good),
+		"reset, short password": app.newClient().post(app.resetLink("ada@example.com"), url.Values{"password": {"short"}}),
+	} {
+		if res.Status >= 500 {
+			t.Fatalf("%s: %d", what, res.Status)
+		}
+		if n := h.total(); n != 0 {
+			t.Fatalf("%s: %d password hashes, want none", what, n)
+		}
+	}
+
+	if res := app.newClient().post(app.resetLink("ada@example.com"), url.Values{"password": {"a brand new passphrase"}}); accountSIDIn(res.URL) == "" && res.URL != "/accounts" {
+		t.Fatalf("a reset with a working link: %d at %s", res.Status, res.URL)
+	}
+	if a, n := h.anonymous.Load(), h.hashes.Load(); a != 1 || n != 0 {
+		t.Fatalf("a reset hashed %d times in the anonymous share and %d times outside it; want 1 and 0", a, n)
+	}
+}
+
+// Setting a password without being signed in is limited per client address:
+// past roster.PasswordLimitPerClient attempts that reached the hash, the next
+// is refused with 429 before any hashing, and another client is not.
+func TestPasswordResetsAreLimitedPerClient(t *testing.T) {
+	app, h := newCountingApp(t)
+	limit := roster.PasswordLimitPerClient.Max
+	links := make([]string, limit+2)
+	for i := range links {
+		email := "user" + strconv.Itoa(i) + "@example.com"
+		app.mustCreateUser("User", email)
+		links[i] = app.resetLink(email)
+	}
+	pw := url.Values{"password": {"a brand new passphrase"}}
+	for i := range limit {
+		if res := app.newClient().post(links[i], pw); res.Status != http.StatusOK {
+			t.Fatalf("reset %d: %d", i+1, res.Status)
+		}
+	}
+	before := h.total()
+	res := app.newClient().post(links[limit], pw)
+	if res.Status != http.StatusTooManyRequests {
+		t.Fatalf("reset %d from one client: %d, want 429", limit+1, res.Status)
+	}
+	mustContain(t, res.Body, "attempts to set a password from your network", "You can try again after")
+	if res.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	if h.total() != before {
+		t.Error("the refused reset hashed the password")
+	}
+	if res := app.newClient().post(links[limit+1], pw, "X-Forwarded-For", "203.0.113.7"); res.Status != http.StatusOK {
+		t.Fatalf("another client's reset: %d", res.Status)
+	}
+}
+
+// Many requests at once with one reset link hash at most
+// roster.PasswordLimitPerLogin passwords; one of them resets, the rest are
+// refused (429 over the limit, 410 once the link is used).
+func TestPasswordResetIsLimitedPerLogin(t *testing.T) {
+	app, h := newCountingApp(t)
+	app.mustCreateUser("Ada", "ada@example.com")
+	link := app.resetLink("ada@example.com")
+	const attempts = 10
+	statuses := make([]int, attempts)
+	var wg sync.WaitGroup
+	for i := range attempts {
+		wg.Go(func() {
+			c := app.newClient()
+			res := c.noFollow(c.newRequest(http.MethodPost, link, url.Values{"password": {"a brand new passphrase"}},
+				"X-Forwarded-For", "203.0.113."+strconv.Itoa(i+1)))
+			statuses[i] = res.Status
+		})
+	}
+	wg.Wait()
+	reset := 0
+	for _, st := range statuses {
+		switch st {
+		case http.StatusSeeOther:
+			reset++
+		case http.StatusTooManyRequests, http.StatusGone:
+		default:
+			t.Errorf("status %d", st)
+		}
+	}
+	if reset != 1 {
+		t.Errorf("%d requests reset the password, want 1 (statuses %v)", reset, statuses)
+	}
+	if n := h.total(); n > roster.PasswordLimitPerLogin.Max {
+		t.Errorf("%d password hashes for one link, want at most %d (statuses %v)", n, roster.PasswordLimitPerLogin.Max, statuses)
+	}
+}
