@@ -32,9 +32,11 @@ func TestEveryOtherPage(t *testing.T) {
 	owner.invite("nina@example.test", "support")
 	sid := owner.accountSID()
 
-	// The member sees the invitation in the console too.
+	// The member's address isn't verified yet: she sees nothing of the
+	// invitation in the console, and is told why.
 	member.expectStatus(member.visit("/invitations"), 200, "GET /invitations")
-	member.see("Your invitations", "Acme Support", "Verify your email address")
+	member.see("Your invitations", "Invitations are shown once your address is verified", "Send the verification email again")
+	member.notSee("Acme Support")
 	member.shotWidths("your-invitations")
 	member.expectStatus(member.visit("/profile"), 200, "GET /profile")
 	member.see("Your profile", "Not verified", "Sign out everywhere")

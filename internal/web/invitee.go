@@ -184,9 +184,13 @@ func (s *inviteePages) inviteDecline(w http.ResponseWriter, r *http.Request) err
 }
 
 // myInvitations lists the invitations addressed to the signed-in user's
-// email, to accept or decline inside the console.
+// email, to accept or decline inside the console. Until the address is
+// verified the list is empty (the store shows nothing) and the page says
+// why: a login made before sign-up proved addresses may hold one that isn't
+// its owner's, so the invitations addressed to it (accounts, inviters,
+// roles) are shown only once the address is proven.
 func (s *inviteePages) myInvitations(w http.ResponseWriter, r *http.Request) error {
-	invs, err := s.store.PendingInvitationsFor(r.Context(), currentUser(r).Email)
+	invs, err := s.store.PendingInvitationsFor(r.Context(), currentUser(r).ID)
 	if err != nil {
 		return err
 	}

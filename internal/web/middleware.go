@@ -265,7 +265,7 @@ func (s *site) chrome(r *http.Request) templates.Chrome {
 		if c.Accounts, err = s.sessionStore.UserAccounts(r.Context(), c.User.ID, 8); err != nil {
 			s.Logger.Warn("loading the Accounts drop-down", "request_id", middleware.GetReqID(r.Context()), "err", err)
 		}
-		if c.PendingInvitations, err = s.sessionStore.CountPendingInvitationsFor(r.Context(), c.User.Email); err != nil {
+		if c.PendingInvitations, err = s.sessionStore.CountPendingInvitationsFor(r.Context(), c.User.ID); err != nil {
 			s.Logger.Warn("counting pending invitations", "request_id", middleware.GetReqID(r.Context()), "err", err)
 		}
 	}

@@ -42,7 +42,9 @@ type SessionStore interface {
 	LoginUser(ctx context.Context, loginID string, idle, absolute time.Duration) (*roster.User, error)
 	ActorMembership(ctx context.Context, accountSID string, userID int64) (*roster.Membership, error)
 	UserAccounts(ctx context.Context, userID int64, limit int) ([]roster.Membership, error)
-	CountPendingInvitationsFor(ctx context.Context, email string) (int, error)
+	// CountPendingInvitationsFor is 0 while the login's address is not
+	// verified.
+	CountPendingInvitationsFor(ctx context.Context, userID int64) (int, error)
 	CreateLogin(ctx context.Context, userID int64, ip, userAgent string) (string, error)
 	LoginFailures(ctx context.Context, email, ip string, window time.Duration) (byEmail, byIP int, err error)
 	RecordLoginFailure(ctx context.Context, email, ip string) error
@@ -119,7 +121,9 @@ type InviteeStore interface {
 	SignUpAndAccept(ctx context.Context, nu roster.NewUser, token string, origin roster.Origin) (*roster.User, *roster.Invitation, error)
 	AcceptInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.Invitation, error)
 	DeclineInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.Invitation, error)
-	PendingInvitationsFor(ctx context.Context, email string) ([]roster.Invitation, error)
+	// PendingInvitationsFor lists none while the login's address is not
+	// verified.
+	PendingInvitationsFor(ctx context.Context, userID int64) ([]roster.Invitation, error)
 	ActorMembership(ctx context.Context, accountSID string, userID int64) (*roster.Membership, error)
 }
 

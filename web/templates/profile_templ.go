@@ -173,7 +173,7 @@ func VerifyNotice() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<div class=\"notice\"><p><strong>Verify your email address.</strong> We sent you a link when you signed up. Until you follow it, you can accept an invitation only through the link in its own email.</p><form method=\"post\" action=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<div class=\"notice\"><p><strong>Verify your email address.</strong> We sent you a link when you signed up. Until you follow it, the invitations sent to this address aren't shown in Roster, and you can accept one only through the link in its own email.</p><form method=\"post\" action=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
