@@ -25,6 +25,10 @@ func takePasswordAttempt(ctx context.Context, tx pgx.Tx, ip, who string) error {
 	return takeLimit(ctx, tx, "password:"+who, roster.PasswordLimitPerLogin, roster.ReasonPasswordLimitLogin)
 }
 
+// accountMailClientKey is the limit key of the sign-up and verification
+// mails asked for from one client address.
+func accountMailClientKey(ip string) string { return "account-mail:client:" + ip }
+
 // BeginPasswordReset is the cheap part of following a reset link: the link
 // must still work (EGONE otherwise) and the attempt, from the client address
 // ip, must be within the limits on setting a password (ETOOMANY otherwise).

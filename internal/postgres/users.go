@@ -118,7 +118,10 @@ var tokenPurpose = map[roster.MailKind]string{
 }
 
 // ResendVerification mails a new verification link to an unverified user.
-func (db *DB) ResendVerification(ctx context.Context, userID int64) (err error) {
+// It counts against roster.AccountMailLimitPerUser for the user and
+// roster.AccountMailLimitPerClient for the client's address ip; past either
+// it refuses with ETOOMANY.
+func (db *DB) ResendVerification(ctx context.Context, userID int64, ip string) (err error) {
 	defer wrap(&err, "ResendVerification")
 	return db.inTx(ctx, func(tx pgx.Tx) error {
 		var u roster.User
@@ -127,6 +130,9 @@ func (db *DB) ResendVerification(ctx context.Context, userID int64) (err error) 
 		}
 		if u.Verified() {
 			return roster.Refuse(roster.ECONFLICT, roster.ReasonAlreadyVerified)
+		}
+		if err := takeLimit(ctx, tx, accountMailClientKey(ip), roster.AccountMailLimitPerClient, roster.ReasonAccountMailLimit); err != nil {
+			return err
 		}
 		if err := takeLimit(ctx, tx, fmt.Sprintf("verify:user:%d", u.ID), roster.AccountMailLimitPerUser, roster.ReasonVerifyLimit); err != nil {
 			return err
@@ -211,7 +217,8 @@ func (db *DB) CheckPasswordResetToken(ctx context.Context, token string) (err er
 }
 
 // ResetPassword consumes a reset token, sets the new password hash, marks the
-// email verified (the link proves it) and signs out every session.
+// email verified (the link proves it) and signs out every session. The
+// caller hashes the password after BeginPasswordReset let it.
 func (db *DB) ResetPassword(ctx context.Context, token, passwordHash string) (_ *roster.User, err error) {
 	defer wrap(&err, "ResetPassword")
 	var u roster.User

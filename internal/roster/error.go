@@ -56,6 +56,7 @@ const (
 	ReasonInviteLimitAccount    Reason = "invite_limit_account"    // params: limit, retry_at
 	ReasonVerifyLimit           Reason = "verify_limit"            // params: limit, retry_at
 	ReasonNoPermission          Reason = "no_permission"           // the actor's roles changed meanwhile
+	ReasonAccountMailLimit      Reason = "account_mail_limit"      // params: limit, retry_at
 	ReasonPasswordLimitClient   Reason = "password_limit_client"   // params: limit, retry_at
 	ReasonPasswordLimitLogin    Reason = "password_limit_login"    // params: limit, retry_at
 )

@@ -26,6 +26,14 @@ var (
 	// Verification and password reset mails to one login.
 	AccountMailLimitPerUser = Limit{Max: 3, Window: time.Hour}
 
+	// Sign-up mails (the link that finishes sign-up, or the notice to an
+	// address that has a login already) to one address. Past it the sign-up
+	// form answers as always and mails nothing, so it says nothing about the
+	// address.
+	SignUpMailLimitPerRecipient = Limit{Max: 3, Window: time.Hour}
+	// Sign-up and verification mails asked for from one client address.
+	// Past it the form answers 429: that says nothing about any address.
+	AccountMailLimitPerClient = Limit{Max: 20, Window: time.Hour}
 )
 
 // Limits on setting a password without being signed in: finishing sign-up

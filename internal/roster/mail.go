@@ -47,6 +47,8 @@ const (
 	MailRolesChanged      MailKind = "roles_changed"
 	MailOwnershipGiven    MailKind = "ownership_given"    // to the former Owner
 	MailOwnershipReceived MailKind = "ownership_received" // to the new Owner
+	MailSignUp            MailKind = "sign_up"            // the link that finishes sign-up
+	MailSignUpExisting    MailKind = "sign_up_existing"   // a sign-up with an address that has a login
 )
 
 // InvitationMail is the mail that carries an invitation's link token.
@@ -64,6 +66,20 @@ func InvitationMail(inv *Invitation, token string) Mail {
 // password reset (MailPasswordReset) link token to u.
 func UserTokenMail(kind MailKind, u *User, token string, expiresAt time.Time) Mail {
 	return Mail{Kind: kind, To: u.Email, Data: MailData{Name: u.Name, Token: token, ExpiresAt: &expiresAt}}
+}
+
+// SignUpMail is the mail a sign-up asked for an address without a login
+// sends: the link that proves the address and finishes sign-up.
+func SignUpMail(email, token string, expiresAt time.Time) Mail {
+	return Mail{Kind: MailSignUp, To: email, Data: MailData{Token: token, ExpiresAt: &expiresAt}}
+}
+
+// SignUpExistingMail is the mail a sign-up asked for an address that has a
+// login sends instead, to that login: someone tried to sign up with it; it
+// offers sign-in and a password reset. The sign-up page answers the same
+// either way, so only the address's owner learns that it has a login.
+func SignUpExistingMail(u *User) Mail {
+	return Mail{Kind: MailSignUpExisting, To: u.Email, Data: MailData{Name: u.Name}}
 }
 
 // MemberChangeMails returns the mails a membership change sends: the target

@@ -19,9 +19,9 @@ const (
 	maxIPFailures    = 30
 )
 
-// authPages are sign-up, sign-in and sign-out, email verification and the
-// profile. Forgetting and resetting a password are passwordPages
-// (passwords.go).
+// authPages are sign-in and sign-out, email verification and the profile.
+// Sign-up is signUpPages (signup.go); forgetting and resetting a password
+// are passwordPages (passwords.go).
 type authPages struct {
 	*site
 	store LoginStore
@@ -49,68 +49,6 @@ func (s *authPages) root(w http.ResponseWriter, r *http.Request) error {
 
 // landing is where a signed-in person starts.
 func (s *site) landing(r *http.Request) string { return s.landingFor(r, currentUser(r)) }
-
-func (s *authPages) signUpForm(w http.ResponseWriter, r *http.Request) error {
-	if currentUser(r) != nil {
-		http.Redirect(w, r, s.landing(r), http.StatusSeeOther)
-		return nil
-	}
-	s.render(w, r, http.StatusOK, templates.SignUp(templates.SignUpForm{Action: templates.SignUpPath()}))
-	return nil
-}
-
-// signUp creates a login and an account of which the person is the Owner,
-// mails an email verification link and signs them in on the account's home.
-func (s *authPages) signUp(w http.ResponseWriter, r *http.Request) error {
-	f := templates.SignUpForm{
-		Action:      templates.SignUpPath(),
-		Name:        r.PostFormValue("name"),
-		Email:       r.PostFormValue("email"),
-		AccountName: r.PostFormValue("account_name"),
-	}
-	nu, pw, err := s.readNewUser(r)
-	if err == nil {
-		f.AccountName, err = roster.NormalizeName("account_name", f.AccountName)
-	}
-	if err == nil {
-		nu.PasswordHash, err = s.Hasher.Hash(r.Context(), pw)
-	}
-	var u *roster.User
-	var a *roster.Account
-	if err == nil {
-		u, a, err = s.store.CreateUserWithAccount(r.Context(), nu, f.AccountName)
-	}
-	if err != nil {
-		return s.formError(w, r, err, func(errs templates.Errors) {
-			f.Errors = errs
-			s.render(w, r, httpStatus(err), templates.SignUp(f))
-		})
-	}
-	if err := s.startLogin(r, u); err != nil {
-		return err
-	}
-	s.Sessions.Put(r.Context(), sessLastAccount, a.SID)
-	s.flash(r, templates.FlashWelcome(u.Email))
-	http.Redirect(w, r, templates.AccountURL(a.SID), http.StatusSeeOther)
-	return nil
-}
-
-// readNewUser validates the name, email and password fields of a sign-up.
-func (s *authPages) readNewUser(r *http.Request) (roster.NewUser, string, error) {
-	var nu roster.NewUser
-	var err error
-	if nu.Name, err = roster.NormalizeName("name", r.PostFormValue("name")); err != nil {
-		return nu, "", err
-	}
-	if nu.Email, err = roster.NormalizeEmail(r.PostFormValue("email")); err != nil {
-		return nu, "", err
-	}
-	pw := r.PostFormValue("password")
-	if err := s.CheckPassword(pw); err != nil {
-		return nu, "", err
-	}
-	return nu, pw, nil
-}
 
 // formError shows a domain error that people can fix next to the form
 // (invalid input, a conflict), and returns any other error to the caller.
@@ -324,7 +262,7 @@ func (s *authPages) verify(w http.ResponseWriter, r *http.Request) error {
 
 func (s *authPages) resendVerification(w http.ResponseWriter, r *http.Request) error {
 	u := currentUser(r)
-	if err := s.store.ResendVerification(r.Context(), u.ID); err != nil {
+	if err := s.store.ResendVerification(r.Context(), u.ID, s.clientIP(r)); err != nil {
 		return err
 	}
 	s.flash(r, templates.FlashVerificationSent(u.Email))

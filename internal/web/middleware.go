@@ -128,7 +128,7 @@ const hstsMaxAge = "max-age=31536000"
 // own URL; they send no Referer anywhere, so the token cannot leak through a
 // link or a fetched resource. The path helpers with an empty token give the
 // prefixes, so they are spelled once, in paths.go.
-var tokenPaths = []string{templates.InvitePath(""), templates.ResetPasswordPath(""), templates.VerifyPath("")}
+var tokenPaths = []string{templates.InvitePath(""), templates.ResetPasswordPath(""), templates.VerifyPath(""), templates.FinishSignUpPath("")}
 
 // securityHeaders sets the headers every response carries. It runs before
 // anything else answers (cross-site refusals, body limits, 404s), so no

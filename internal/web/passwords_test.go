@@ -5,12 +5,19 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"roster/internal/mail"
 	"roster/internal/pgtest"
+	"roster/internal/postgres"
 	"roster/internal/roster"
 	"roster/internal/web"
 )
@@ -18,6 +25,81 @@ import (
 // loopbackProxy makes the test client a trusted proxy, so that a request's
 // X-Forwarded-For names its client address.
 var loopbackProxy = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+
+// statementTrace records the SQL of every statement the app's pool sends
+// while it is on.
+type statementTrace struct {
+	mu  sync.Mutex
+	on  bool
+	sql []string
+}
+
+func (tr *statementTrace) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if tr.on {
+		tr.sql = append(tr.sql, strings.Join(strings.Fields(d.SQL), " "))
+	}
+	return ctx
+}
+
+func (tr *statementTrace) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// during returns the statements sent while fn ran.
+func (tr *statementTrace) during(fn func()) []string {
+	tr.mu.Lock()
+	tr.on, tr.sql = true, nil
+	tr.mu.Unlock()
+	fn()
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.on = false
+	return tr.sql
+}
+
+// newTracedApp is newApp on a pool whose statements can be recorded.
+func newTracedApp(t *testing.T) (*testApp, *statementTrace) {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trace := &statementTrace{}
+	cfg.ConnConfig.Tracer = trace
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return newAppOn(t, postgres.New(pool)), trace
+}
+
+// sameStatements fails unless two requests sent the same statements in the
+// same order: the database work of the two differs only in the rows found.
+func sameStatements(t *testing.T, a, b []string) {
+	t.Helper()
+	if len(a) == 0 {
+		t.Fatal("no statements recorded; the test proves nothing")
+	}
+	if !slices.Equal(a, b) {
+		t.Fatalf("the two requests ran different statements:\n%s\n--- and ---\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+	}
+}
+
+// outboxMail composes the newest queued mail of the kind to the address.
+func (app *testApp) outboxMail(kind, to string) mail.Message {
+	app.t.Helper()
+	m := roster.Mail{Kind: roster.MailKind(kind), To: to}
+	if err := app.DB.Pool.QueryRow(context.Background(), `
+		SELECT payload FROM email_outbox WHERE kind = $1 AND to_addr = $2 ORDER BY id DESC LIMIT 1`, kind, to).Scan(&m.Data); err != nil {
+		app.t.Fatalf("no %s mail to %s in the outbox: %v", kind, to, err)
+	}
+	msg, err := app.Mail.Compose(m)
+	if err != nil {
+		app.t.Fatalf("composing the %s mail to %s: %v", kind, to, err)
+	}
+	return msg
+}
 
 // countingHasher counts the hashes a request asks for, by kind.
 type countingHasher struct {
@@ -56,16 +138,19 @@ func (app *testApp) resetLink(email string) string {
 }
 
 // Anonymous requests cannot make the console hash passwords for nothing:
-// a reset link that doesn't work, or input that breaks the rules, is refused
-// before any hashing. Hashing happens only for a working link with
-// acceptable input, in the anonymous share of the hasher.
+// a reset or sign-up link that doesn't work, or input that breaks the rules,
+// is refused before any hashing, and sign-up's first step hashes nothing.
+// Hashing happens only for a working link with acceptable input, in the
+// anonymous share of the hasher.
 func TestAnonymousPasswordsAreHashedLast(t *testing.T) {
 	app, h := newCountingApp(t)
 	app.mustCreateUser("Ada", "ada@example.com")
-	good := url.Values{"password": {"a brand new passphrase"}}
+	good := url.Values{"password": {"a brand new passphrase"}, "name": {"Grace"}, "account_name": {"Compilers"}}
 	for what, res := range map[string]response{
-		"reset, unknown link":   app.newClient().post("/password/reset/not-a-real-token", good),
-		"reset, short password": app.newClient().post(app.resetLink("ada@example.com"), url.Values{"password": {"short"}}),
+		"reset, unknown link":     app.newClient().post("/password/reset/not-a-real-token", good),
+		"sign-up, unknown link":   app.newClient().post("/signup/not-a-real-token", good),
+		"sign-up, the email step": app.newClient().post("/signup", url.Values{"email": {"grace@example.com"}, "password": {"a brand new passphrase"}}),
+		"reset, short password":   app.newClient().post(app.resetLink("ada@example.com"), url.Values{"password": {"short"}}),
 	} {
 		if res.Status >= 500 {
 			t.Fatalf("%s: %d", what, res.Status)

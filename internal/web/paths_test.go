@@ -29,6 +29,7 @@ var pathHelpers = []struct {
 	path    string
 }{
 	{"SignUpPath", "GET POST", templates.SignUpPath()},
+	{"FinishSignUpPath", "GET POST", templates.FinishSignUpPath(exampleToken)},
 	{"SignInPath", "GET POST", templates.SignInPath()},
 	{"SignInNextPath", "GET", templates.SignInNextPath("/profile")},
 	{"SignInToInvitationPath", "GET", templates.SignInToInvitationPath(exampleToken)},

@@ -68,6 +68,10 @@ var routeTable = []routeRow{
 
 	{route: "GET /signup", want: signedIn(ok, see)},
 	{route: "POST /signup", want: everyone(bad)},
+	// A live sign-up link, for an address that is none of the principals:
+	// its form is for whoever holds the link, signed in or not.
+	{route: "GET /signup/{token}", want: everyone(ok)},
+	{route: "POST /signup/{token}", want: everyone(bad)},
 	{route: "GET /login", want: signedIn(ok, see)},
 	// An unknown email each, so the sign-in throttle stays out of it.
 	{route: "POST /login", want: everyone(unauth),
@@ -135,6 +139,7 @@ type routeFixture struct {
 	invitation  string // a pending invitation in it, to someone else
 	inviteToken string // that invitation's link token
 	resetToken  string // a live reset link of a login that is none of the principals
+	signUpToken string // a live sign-up link of an address that is none of the principals
 }
 
 // path fills a route pattern with the fixture's ids and tokens.
@@ -145,6 +150,8 @@ func (f routeFixture) path(pattern string) string {
 		token = f.inviteToken
 	case strings.HasPrefix(pattern, "/password/reset/"):
 		token = f.resetToken
+	case strings.HasPrefix(pattern, "/signup/"):
+		token = f.signUpToken
 	}
 	p := strings.NewReplacer(
 		"{AccountSid}", f.account,
@@ -265,6 +272,8 @@ func TestRouteTable(t *testing.T) {
 	app.mustCreateUser("Reese Et", "reset@example.com")
 	app.newClient().post("/password/forgot", url.Values{"email": {"reset@example.com"}})
 	f.resetToken = strings.TrimPrefix(app.outboxLink("password_reset", "reset@example.com", "/password/reset/"), "/password/reset/")
+	app.newClient().post("/signup", url.Values{"email": {"newcomer@example.com"}})
+	f.signUpToken = strings.TrimPrefix(app.outboxLink("sign_up", "newcomer@example.com", "/signup/"), "/signup/")
 
 	request := func(c *client, who int, row routeRow, headers ...string) response {
 		t.Helper()

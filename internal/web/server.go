@@ -108,6 +108,7 @@ func (s *Server) router() *chi.Mux {
 		Config: s.Config, Logger: s.Logger, Metrics: s.Metrics, sessionStore: s.Store,
 	}
 	auth := &authPages{site, s.Store}
+	signUp := &signUpPages{site, s.Store}
 	passwords := &passwordPages{site, s.Store}
 	accounts := &accountPages{site, s.Store}
 	invitee := &inviteePages{site, s.Store}
@@ -137,8 +138,7 @@ func (s *Server) router() *chi.Mux {
 		r.Use(noStore)
 
 		r.Get("/", h(auth.root))
-		r.Get("/signup", h(auth.signUpForm))
-		r.Post("/signup", h(auth.signUp))
+		signUp.routes(r) // signup.go: /signup and the mailed /signup/{token}
 		r.Get("/login", h(auth.signInForm))
 		r.Post("/login", h(auth.signIn))
 		r.Post("/logout", h(auth.signOut))

@@ -20,6 +20,7 @@ type Store interface {
 	ReadyStore
 	SessionStore
 	LoginStore
+	SignUpStore
 	PasswordStore
 	AccountStore
 	ManageUsersStore
@@ -51,16 +52,25 @@ type SessionStore interface {
 	ClearLoginFailures(ctx context.Context, email string) error
 }
 
-// LoginStore is what sign-up, sign-in, sign-out, email verification and
-// the profile need (auth.go).
+// LoginStore is what sign-in, sign-out, email verification and the
+// profile need (auth.go).
 type LoginStore interface {
-	CreateUserWithAccount(ctx context.Context, nu roster.NewUser, accountName string) (*roster.User, *roster.Account, error)
 	UserByEmail(ctx context.Context, email string) (*roster.User, string, error)
-	ResendVerification(ctx context.Context, userID int64) error
+	ResendVerification(ctx context.Context, userID int64, ip string) error
 	VerifyEmail(ctx context.Context, token string) (*roster.User, error)
 	RevokeLogin(ctx context.Context, loginID string) error
 	RevokeAllLogins(ctx context.Context, userID int64) error
 	CountLogins(ctx context.Context, userID int64) (int, error)
+}
+
+// SignUpStore is what email-first sign-up needs (signup.go): the request
+// that mails the link, and the link's page that finishes it. Finishing is
+// split so that the password is hashed only after BeginSignUp let it.
+type SignUpStore interface {
+	RequestSignUp(ctx context.Context, email, ip string) error
+	SignUpEmail(ctx context.Context, token string) (string, error)
+	BeginSignUp(ctx context.Context, token, ip string) error
+	FinishSignUp(ctx context.Context, token string, nu roster.NewUser, accountName string) (*roster.User, *roster.Account, error)
 }
 
 // PasswordStore is what forgetting and resetting a password need

@@ -13,9 +13,9 @@ import (
 func success(msg string) Flash { return Flash{Kind: "success", Message: msg} }
 func info(msg string) Flash    { return Flash{Kind: "info", Message: msg} }
 
-// FlashWelcome greets a new login and says where the verification link went.
-func FlashWelcome(email string) Flash {
-	return success("Welcome to Roster! We've sent a link to " + email + " to verify your address.")
+// FlashWelcome greets a new login on its new account's home.
+func FlashWelcome() Flash {
+	return success("Welcome to Roster! Your account is ready, and you are its Owner.")
 }
 
 // FlashSignedOut follows Sign out. It is shown by the sign-in page that
