@@ -239,3 +239,32 @@ func TestPasswordResetIsLimitedPerLogin(t *testing.T) {
 		t.Errorf("%d password hashes for one link, want at most %d (statuses %v)", n, roster.PasswordLimitPerLogin.Max, statuses)
 	}
 }
+
+// Forgot password does the same database work whether or not the address
+// has a login: the same statements in the same order.
+func TestForgotPasswordDoesTheSameWorkForEveryAddress(t *testing.T) {
+	app, trace := newTracedApp(t)
+	app.mustCreateUser("Ada", "ada@example.com")
+	var known, unknown response
+	knownSQL := trace.during(func() { known = app.newClient().post("/password/forgot", url.Values{"email": {"ada@example.com"}}) })
+	unknownSQL := trace.during(func() { unknown = app.newClient().post("/password/forgot", url.Values{"email": {"ghost@example.com"}}) })
+	if known.Status != http.StatusOK || unknown.Status != http.StatusOK {
+		t.Fatalf("statuses %d and %d, want 200", known.Status, unknown.Status)
+	}
+	sameStatements(t, knownSQL, unknownSQL)
+	app.outboxLink("password_reset", "ada@example.com", "/password/reset/")
+	if n := app.count(t, `SELECT count(*) FROM email_outbox WHERE to_addr = 'ghost@example.com'`); n != 0 {
+		t.Error("a reset mail was queued for an address without a login")
+	}
+	// Past the limit the two stay alike (and nothing more is mailed).
+	for range roster.AccountMailLimitPerUser.Max {
+		app.newClient().post("/password/forgot", url.Values{"email": {"ada@example.com"}})
+		app.newClient().post("/password/forgot", url.Values{"email": {"ghost@example.com"}})
+	}
+	knownSQL = trace.during(func() { app.newClient().post("/password/forgot", url.Values{"email": {"ada@example.com"}}) })
+	unknownSQL = trace.during(func() { app.newClient().post("/password/forgot", url.Values{"email": {"ghost@example.com"}}) })
+	sameStatements(t, knownSQL, unknownSQL)
+	if n := app.count(t, `SELECT count(*) FROM email_outbox WHERE kind = 'password_reset'`); n != roster.AccountMailLimitPerUser.Max {
+		t.Errorf("%d reset mails, want %d", n, roster.AccountMailLimitPerUser.Max)
+	}
+}
