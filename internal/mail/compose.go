@@ -62,6 +62,8 @@ func (c Composer) Compose(m roster.Mail) (Message, error) {
 		subject, text, html = c.signUp(d)
 	case roster.MailSignUpExisting:
 		subject, text, html = c.signUpExisting(d)
+	case roster.MailPasswordChanged:
+		subject, text, html = c.passwordChanged(d)
 	case roster.MailRemoved:
 		subject, text, html = c.removed(d)
 	case roster.MailRolesChanged:
@@ -155,6 +157,13 @@ func (c Composer) signUpExisting(d roster.MailData) (string, string, templ.Compo
 		"Forgot your password? Reset it here:\n" + reset + "\n\n" +
 		"If it wasn't you, you can ignore this email: your login stays as it is.\n"
 	return "You already have a Roster login", text, templates.EmailSignUpExisting(d.Name, signIn, reset)
+}
+
+func (c Composer) passwordChanged(d roster.MailData) (string, string, templ.Component) {
+	reset := c.link(templates.ForgotPasswordPath())
+	text := greeting(d.Name) + "The password of your Roster login was just changed, and every other browser and device signed in as you was signed out.\n\n" +
+		"If you did this, there is nothing more to do. If you didn't, reset your password now, so that only you can sign in:\n" + reset + "\n"
+	return "Your Roster password changed", text, templates.EmailPasswordChanged(d.Name, reset)
 }
 
 func (c Composer) removed(d roster.MailData) (string, string, templ.Component) {

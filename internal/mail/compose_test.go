@@ -114,6 +114,12 @@ func TestCompose(t *testing.T) {
 			says:    []string{"Hi Carol,", "tried to sign up for Roster with this address", "nothing was created or changed", "https://roster.example.com/password/forgot"},
 			link:    "https://roster.example.com/login",
 		},
+		{
+			name: "password changed", mail: roster.PasswordChangedMail(&carol), to: "carol@example.com",
+			subject: "Your Roster password changed",
+			says:    []string{"Hi Carol,", "was just changed", "every other browser and device", "reset your password now"},
+			link:    "https://roster.example.com/password/forgot",
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := composer.Compose(tc.mail)

@@ -248,8 +248,9 @@ func (db *DB) CheckPasswordResetToken(ctx context.Context, token string) (err er
 }
 
 // ResetPassword consumes a reset token, sets the new password hash, marks the
-// email verified (the link proves it) and signs out every session. The
-// caller hashes the password after BeginPasswordReset let it.
+// email verified (the link proves it), signs out every session and mails
+// the user that their password changed. The caller hashes the password
+// after BeginPasswordReset let it.
 func (db *DB) ResetPassword(ctx context.Context, token, passwordHash string) (_ *roster.User, err error) {
 	defer wrap(&err, "ResetPassword")
 	var u roster.User
@@ -263,7 +264,10 @@ func (db *DB) ResetPassword(ctx context.Context, token, passwordHash string) (_ 
 			WHERE id = $1 RETURNING `+userColumns, userID, passwordHash), &u); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE logins SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, userID)
+		if _, err := tx.Exec(ctx, `UPDATE logins SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, userID); err != nil {
+			return err
+		}
+		_, err = enqueueMail(ctx, tx, roster.PasswordChangedMail(&u))
 		return err
 	})
 	if err != nil {

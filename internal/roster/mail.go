@@ -49,6 +49,7 @@ const (
 	MailOwnershipReceived MailKind = "ownership_received" // to the new Owner
 	MailSignUp            MailKind = "sign_up"            // the link that finishes sign-up
 	MailSignUpExisting    MailKind = "sign_up_existing"   // a sign-up with an address that has a login
+	MailPasswordChanged   MailKind = "password_changed"   // after a reset or a change on the profile
 )
 
 // InvitationMail is the mail that carries an invitation's link token.
@@ -80,6 +81,13 @@ func SignUpMail(email, token string, expiresAt time.Time) Mail {
 // either way, so only the address's owner learns that it has a login.
 func SignUpExistingMail(u *User) Mail {
 	return Mail{Kind: MailSignUpExisting, To: u.Email, Data: MailData{Name: u.Name}}
+}
+
+// PasswordChangedMail tells u that their password was changed (by a reset
+// link or on the profile), so that a change they did not make does not go
+// unnoticed.
+func PasswordChangedMail(u *User) Mail {
+	return Mail{Kind: MailPasswordChanged, To: u.Email, Data: MailData{Name: u.Name}}
 }
 
 // MemberChangeMails returns the mails a membership change sends: the target

@@ -268,3 +268,19 @@ func TestForgotPasswordDoesTheSameWorkForEveryAddress(t *testing.T) {
 		t.Errorf("%d reset mails, want %d", n, roster.AccountMailLimitPerUser.Max)
 	}
 }
+
+// A password reset mails the login that its password changed, with a way to
+// reset it again.
+func TestPasswordResetMailsANotice(t *testing.T) {
+	app := newApp(t)
+	app.mustCreateUser("Ada", "ada@example.com")
+	link := app.resetLink("ada@example.com")
+	if res := app.newClient().post(link, url.Values{"password": {"a brand new passphrase"}}); res.Status != http.StatusOK {
+		t.Fatalf("reset: %d", res.Status)
+	}
+	msg := app.outboxMail("password_changed", "ada@example.com")
+	if msg.Subject != "Your Roster password changed" {
+		t.Errorf("subject %q", msg.Subject)
+	}
+	mustContain(t, msg.Text, "Hi Ada", "was just changed", app.HTTP.URL+"/password/forgot")
+}
