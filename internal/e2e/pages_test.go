@@ -6,9 +6,9 @@ import (
 
 // TestEveryOtherPage visits the pages the procedures do not pass through,
 // at 1280 and 360 wide, each checked with axe: sign-in and its errors,
-// sign-up's first step and its error, password reset, profile, your
-// invitations (verified and not), account settings with an error, transfer
-// ownership, leave, and the error pages.
+// sign-up's first step and its error, password reset, profile and Change
+// password with an error, your invitations (verified and not), account
+// settings with an error, transfer ownership, leave, and the error pages.
 func TestEveryOtherPage(t *testing.T) {
 	a := startApp(t)
 	b := startBrowser(t)
@@ -45,8 +45,13 @@ func TestEveryOtherPage(t *testing.T) {
 	member.see("Your invitations", "Acme Support", "Olivia Owner")
 	member.shotWidths("your-invitations")
 	member.expectStatus(member.visit("/profile"), 200, "GET /profile")
-	member.see("Your profile", "Verified", "Sign out everywhere")
+	member.see("Your profile", "Verified", "Change password", "Sign out everywhere")
 	member.shotWidths("profile")
+	member.fill(field("Current password"), "not my password")
+	member.fill(field("New password"), "a brand new passphrase")
+	member.expectStatus(member.follow(button("Change password")), 422, "a wrong current password")
+	member.see("not your current password")
+	member.shotWidths("profile-password-error")
 
 	// A login made before sign-up proved addresses, whose address isn't
 	// verified, sees none of it, and is told why.

@@ -50,3 +50,25 @@ func (db *DB) BeginPasswordReset(ctx context.Context, token, ip string) (err err
 		return takePasswordAttempt(ctx, tx, ip, "login:"+itoa(userID))
 	})
 }
+
+// ChangePassword sets a signed-in user's new password hash, ends every other
+// session of theirs (keepLogin is the login of the browser that asked, which
+// stays signed in) and mails them that their password changed. The caller
+// has checked their current password, under the sign-in throttle, and the
+// new one's rules.
+func (db *DB) ChangePassword(ctx context.Context, userID int64, keepLogin, passwordHash string) (err error) {
+	defer wrap(&err, "ChangePassword")
+	return mapError(db.inTx(ctx, func(tx pgx.Tx) error {
+		var u roster.User
+		if err := scanUser(tx.QueryRow(ctx, `
+			UPDATE users u SET password_hash = $2 WHERE id = $1 RETURNING `+userColumns, userID, passwordHash), &u); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE logins SET revoked_at = now() WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL`, userID, keepLogin); err != nil {
+			return err
+		}
+		_, err := enqueueMail(ctx, tx, roster.PasswordChangedMail(&u))
+		return err
+	}))
+}

@@ -20,8 +20,8 @@ const (
 )
 
 // authPages are sign-in and sign-out, email verification and the profile.
-// Sign-up is signUpPages (signup.go); forgetting and resetting a password
-// are passwordPages (passwords.go).
+// Sign-up is signUpPages (signup.go); forgetting, resetting and changing a
+// password are passwordPages (passwords.go).
 type authPages struct {
 	*site
 	store LoginStore
@@ -236,7 +236,7 @@ func (s *authPages) profile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, templates.Profile(s.chrome(r), n))
+	s.render(w, r, http.StatusOK, templates.Profile(s.chrome(r), n, templates.Errors{}))
 	return nil
 }
 

@@ -9,7 +9,7 @@ import (
 	"roster/web/templates"
 )
 
-// passwordPages are forgetting and resetting a password
+// passwordPages are forgetting, resetting and changing a password
 // (docs/rules.md, Sign-in and passwords).
 type passwordPages struct {
 	*site
@@ -23,6 +23,11 @@ func (s *passwordPages) linkRoutes(r chi.Router) {
 	r.Post("/password/forgot", s.handle(s.forgot))
 	r.Get("/password/reset/{token}", s.handle(s.resetForm))
 	r.Post("/password/reset/{token}", s.handle(s.reset))
+}
+
+// routes registers Change password, on the signed-in user's profile.
+func (s *passwordPages) routes(r chi.Router) {
+	r.Post("/profile/password", s.handle(s.changePassword))
 }
 
 func (s *passwordPages) forgotForm(w http.ResponseWriter, r *http.Request) error {
@@ -87,3 +92,49 @@ func (s *passwordPages) reset(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, s.landingFor(r, u), http.StatusSeeOther)
 	return nil
 }
+
+// changePassword sets a signed-in user's new password from the profile. The
+// new password is checked by the same rules as everywhere, then the current
+// one, under the sign-in throttle (guardPassword: wrong ones count as failed
+// sign-ins of the user's email), then the new one is hashed. Every other
+// session of the user ends, and they are mailed that it changed.
+func (s *passwordPages) changePassword(w http.ResponseWriter, r *http.Request) error {
+	u := currentUser(r)
+	current, pw := r.PostFormValue("current_password"), r.PostFormValue("password")
+	err := s.CheckPassword(pw)
+	if err == nil {
+		err = s.guardPassword(r, u.Email, func() (bool, error) {
+			hash, err := s.store.PasswordHash(r.Context(), u.ID)
+			if err != nil {
+				return false, err
+			}
+			return s.Hasher.Verify(r.Context(), hash, current)
+		}, errCurrentPasswordThrottled, errWrongCurrentPassword)
+	}
+	var hash string
+	if err == nil {
+		hash, err = s.Hasher.Hash(r.Context(), pw)
+	}
+	if err == nil {
+		err = s.store.ChangePassword(r.Context(), u.ID, s.Sessions.GetString(r.Context(), sessLogin), hash)
+	}
+	if err != nil {
+		return s.formError(w, r, err, func(errs templates.Errors) {
+			n, cerr := s.store.CountLogins(r.Context(), u.ID)
+			if cerr != nil {
+				s.renderError(w, r, cerr)
+				return
+			}
+			s.render(w, r, httpStatus(err), templates.Profile(s.chrome(r), n, errs))
+		})
+	}
+	s.flash(r, templates.FlashPasswordChanged())
+	http.Redirect(w, r, templates.ProfilePath(), http.StatusSeeOther)
+	return nil
+}
+
+var (
+	errWrongCurrentPassword     = roster.FieldErrorf("current_password", "That's not your current password. Enter the password you sign in with, or sign out and reset it.")
+	errCurrentPasswordThrottled = &roster.Error{Code: roster.ETOOMANY, Field: "current_password",
+		Message: "Too many wrong passwords. Wait 15 minutes and try again, or sign out and reset your password."}
+)

@@ -284,3 +284,63 @@ func TestPasswordResetMailsANotice(t *testing.T) {
 	}
 	mustContain(t, msg.Text, "Hi Ada", "was just changed", app.HTTP.URL+"/password/forgot")
 }
+
+// Change password on the profile: the current password is required and
+// wrong ones count towards the sign-in throttle; the new one follows the
+// same rules; a change ends every other session, keeps this one, and mails
+// a notice.
+func TestChangePassword(t *testing.T) {
+	app := newApp(t)
+	app.mustCreateUser("Ada", "ada@example.com")
+	c := app.signedIn("ada@example.com")
+	other := app.signedIn("ada@example.com")
+	mustContain(t, c.get("/profile").Body, "Change password", `name="current_password"`)
+
+	res := c.post("/profile/password", url.Values{"current_password": {testPassword}, "password": {"short"}})
+	if res.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("a short new password: %d, want 422", res.Status)
+	}
+	mustContain(t, res.Body, "at least 8 characters", "Your profile")
+	res = c.post("/profile/password", url.Values{"current_password": {"not my password"}, "password": {"a brand new passphrase"}})
+	if res.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("a wrong current password: %d, want 422", res.Status)
+	}
+	mustContain(t, res.Body, "not your current password")
+
+	res = c.post("/profile/password", url.Values{"current_password": {testPassword}, "password": {"a brand new passphrase"}})
+	if res.Status != http.StatusOK || res.URL != "/profile" {
+		t.Fatalf("change: %d at %s", res.Status, res.URL)
+	}
+	mustContain(t, res.Body, "Your password is changed")
+	if r := other.get("/profile"); !strings.HasPrefix(r.URL, "/login") {
+		t.Errorf("the other session is still signed in: %s", r.URL)
+	}
+	if r := app.newClient().signIn("ada@example.com", testPassword); r.Status != http.StatusUnauthorized {
+		t.Errorf("the old password still works: %d", r.Status)
+	}
+	if r := app.newClient().signIn("ada@example.com", "a brand new passphrase"); r.Status != http.StatusOK {
+		t.Errorf("the new password: %d", r.Status)
+	}
+	mustContain(t, app.outboxMail("password_changed", "ada@example.com").Text, "was just changed")
+}
+
+// Wrong current passwords count as failed sign-ins of the login's email:
+// after 5, Change password is refused with 429, and so is sign-in.
+func TestChangePasswordIsThrottledLikeSignIn(t *testing.T) {
+	app := newApp(t)
+	app.mustCreateUser("Ada", "ada@example.com")
+	c := app.signedIn("ada@example.com")
+	for i := range 5 {
+		if res := c.post("/profile/password", url.Values{"current_password": {"wrong " + strconv.Itoa(i)}, "password": {"a brand new passphrase"}}); res.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("wrong password %d: %d", i+1, res.Status)
+		}
+	}
+	res := c.post("/profile/password", url.Values{"current_password": {testPassword}, "password": {"a brand new passphrase"}})
+	if res.Status != http.StatusTooManyRequests {
+		t.Fatalf("after 5 wrong passwords the right one got %d, want 429", res.Status)
+	}
+	mustContain(t, res.Body, "Too many wrong passwords")
+	if r := app.newClient().signIn("ada@example.com", testPassword); r.Status != http.StatusTooManyRequests {
+		t.Errorf("sign-in after 5 wrong passwords on the profile: %d, want 429", r.Status)
+	}
+}

@@ -42,6 +42,7 @@ var pathHelpers = []struct {
 	{"VerifyPath", "GET POST", templates.VerifyPath(exampleToken)},
 	{"ResendVerificationPath", "POST", templates.ResendVerificationPath()},
 	{"ProfilePath", "GET", templates.ProfilePath()},
+	{"ChangePasswordPath", "POST", templates.ChangePasswordPath()},
 	{"InvitePath", "GET", templates.InvitePath(exampleToken)},
 	{"InviteSignUpPath", "POST", templates.InviteSignUpPath(exampleToken)},
 	{"InviteAcceptPath", "POST", templates.InviteAcceptPath(exampleToken)},

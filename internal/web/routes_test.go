@@ -96,6 +96,7 @@ var routeTable = []routeRow{
 	// The principals' addresses are verified already.
 	{route: "POST /verify/resend", want: signedIn(see, http.StatusConflict)},
 	{route: "GET /profile", want: signedIn(see, ok)},
+	{route: "POST /profile/password", want: signedIn(see, bad)},
 	{route: "GET /invitations", want: signedIn(see, ok)},
 	{route: "POST /invitations/{InvitationSid}/accept", want: signedIn(see, nf)},
 	{route: "POST /invitations/{InvitationSid}/decline", want: signedIn(see, nf)},

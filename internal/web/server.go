@@ -151,6 +151,7 @@ func (s *Server) router() *chi.Mux {
 			r.Post("/verify/{token}", h(auth.verify))
 			r.Post("/verify/resend", h(auth.resendVerification))
 			r.Get("/profile", h(auth.profile))
+			passwords.routes(r) // passwords.go: /profile/password
 			r.Post("/logout/everywhere", h(auth.signOutEverywhere))
 			invitee.routes(r) // invitee.go: the invitee's own list in the console
 			r.Get("/accounts", h(accounts.accounts))

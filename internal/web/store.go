@@ -73,7 +73,7 @@ type SignUpStore interface {
 	FinishSignUp(ctx context.Context, token string, nu roster.NewUser, accountName string) (*roster.User, *roster.Account, error)
 }
 
-// PasswordStore is what forgetting and resetting a password need
+// PasswordStore is what forgetting, resetting and changing a password need
 // (passwords.go). A reset is split so that the password is hashed only
 // after BeginPasswordReset let it.
 type PasswordStore interface {
@@ -81,6 +81,10 @@ type PasswordStore interface {
 	CheckPasswordResetToken(ctx context.Context, token string) error
 	BeginPasswordReset(ctx context.Context, token, ip string) error
 	ResetPassword(ctx context.Context, token, passwordHash string) (*roster.User, error)
+	// PasswordHash is for the current password a change is confirmed with.
+	PasswordHash(ctx context.Context, userID int64) (string, error)
+	ChangePassword(ctx context.Context, userID int64, keepLogin, passwordHash string) error
+	CountLogins(ctx context.Context, userID int64) (int, error)
 }
 
 // AccountStore is what View all accounts, Create account, switching

@@ -41,7 +41,7 @@ func FlashVerificationSent(email string) Flash {
 	return success("We've sent a new verification link to " + email + ".")
 }
 
-// FlashPasswordChanged follows a password reset.
+// FlashPasswordChanged follows a password reset, or a change on the profile.
 func FlashPasswordChanged() Flash {
 	return success("Your password is changed, and you're signed out everywhere else.")
 }

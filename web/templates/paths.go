@@ -80,6 +80,10 @@ func ResendVerificationPath() string { return "/verify/resend" }
 // ProfilePath is the signed-in user's profile.
 func ProfilePath() string { return "/profile" }
 
+// ChangePasswordPath changes the signed-in user's password, from the
+// profile (POST).
+func ChangePasswordPath() string { return ProfilePath() + "/password" }
+
 // An invitee's pages: the mailed link, and their own list in the console.
 
 // InvitePath is an invitee's landing page for a link token.
