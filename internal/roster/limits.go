@@ -23,7 +23,10 @@ var (
 	InviteLimitPerAccount = Limit{Max: 500, Window: time.Hour}
 	// Resends of one invitation.
 	ResendLimitPerInvitation = Limit{Max: 3, Window: time.Hour}
-	// Verification and password reset mails to one login.
+	// Verification mails to one login, and password reset mails to one
+	// address (counted whether or not it has a login, so that the work is
+	// the same either way). Past it a reset request answers as always and
+	// mails nothing.
 	AccountMailLimitPerUser = Limit{Max: 3, Window: time.Hour}
 
 	// Sign-up mails (the link that finishes sign-up, or the notice to an
