@@ -6,17 +6,23 @@
 # Builds bin/roster, starts the project's PostgreSQL in .data/pg-bench on
 # 127.0.0.1:54331, seeds one account of 100,000 members once (about 15 s; the
 # seed is cut out of internal/postgres/bench_test.go, the database is kept for
-# the next run), starts `roster serve` on loopback without SMTP, signs in as
-# the seeded Owner with curl and runs wrk against each page. It stops what it
-# started. Everything listens on 127.0.0.1 only.
+# the next run), starts `roster serve` on loopback without SMTP and, beside
+# it, `roster serve-from-memory` (the same router, handlers and templ pages
+# with every read answered from memory after the first: the yardstick of
+# what the stack could do), signs in to both as the seeded Owner with curl
+# and runs wrk against each page, alternating the servers page by page. For
+# each page it prints req/s, p50 and p99 of each server and the ratio
+# Roster ÷ from memory. It stops what it started. Everything listens on
+# 127.0.0.1 only.
 #
 # Settings (environment):
 #   DURATION=10s CONNECTIONS=32 THREADS=2   wrk's, per page and round
 #   ROUNDS=1                                repeat the whole list
 #   PAGES="healthz home page1 ..."          a subset of the pages below
 #   ROSTER_BIN=path                         use this binary instead of building
-#   COMPARE_BIN=path                        also run this binary, alternating
-#                                           with the first page by page
+#   COMPARE_BIN=path                        also run this binary's `serve`
+#                                           (B), alternating page by page
+#   MEMORY=0                                skip the from-memory server
 #   PORT=18080 PG_PORT=54331
 #
 # The machine runs the server, PostgreSQL and wrk on the same cores: compare
@@ -31,7 +37,8 @@ THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-1}
 PORT=${PORT:-18080}
 PG_PORT=${PG_PORT:-54331}
-PAGES=${PAGES:-"healthz home page1 page1000 search-rare search-medium search-common role-filter"}
+PAGES=${PAGES:-"healthz home page1 page1000 search-rare search-medium search-common role-filter role-billing user invite-form audit accounts"}
+MEMORY=${MEMORY:-1}
 out=$root/.data/loadtest
 mkdir -p "$out"
 
@@ -87,11 +94,12 @@ if [ "$(pg "$admin" -tAc "SELECT count(*) FROM pg_database WHERE datname = '$nam
   log "seeded in $(($(date +%s) - start)) s"
 fi
 
-# start_server BIN PORT: roster serve on loopback, no SMTP, logs to a file.
+# start_server BIN PORT COMMAND: roster COMMAND on loopback, no SMTP, logs
+# to a file.
 start_server() {
-  env -u ROSTER_SMTP_URL -u ROSTER_BASE_URL -u ROSTER_TRUSTED_PROXIES \
+  env -u ROSTER_SMTP_URL -u ROSTER_BASE_URL -u ROSTER_TRUSTED_PROXIES -u ROSTER_METRICS_ADDR \
     DATABASE_URL="$dburl" ROSTER_ADDR="127.0.0.1:$2" \
-    "$1" serve >"$out/server-$2.log" 2>&1 &
+    "$1" "$3" >"$out/server-$2.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do
     curl -fs "http://127.0.0.1:$2/healthz" >/dev/null && return 0
@@ -112,11 +120,14 @@ sign_in() {
   awk '$6 == "roster_session" { print "roster_session=" $7 }' "$jar"
 }
 
-servers=("$bin")
-[ -n "${COMPARE_BIN:-}" ] && servers+=("$COMPARE_BIN")
+# Servers: label, binary, command.
+servers=("A $bin serve")
+[ -n "${COMPARE_BIN:-}" ] && servers+=("B $COMPARE_BIN serve")
+[ "$MEMORY" = 1 ] && servers+=("M $bin serve-from-memory")
 cookies=()
 for i in "${!servers[@]}"; do
-  start_server "${servers[$i]}" $((PORT + i))
+  read -r _ sbin scmd <<<"${servers[$i]}"
+  start_server "$sbin" $((PORT + i)) "$scmd"
   cookies+=("$(sign_in $((PORT + i)))")
 done
 
@@ -133,6 +144,9 @@ first=$(pg "$dburl" -tAc "
 cursor=$(printf '%s\0%s' "$ts" "$uid" | base64 -w0 | tr '+/' '-_' | tr -d '=')
 
 users=/accounts/$sid/users
+member=$(pg "$dburl" -tAc "
+  SELECT u.sid FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
+  WHERE a.sid = '$sid' AND m.roles = '{developer}' ORDER BY m.created_at LIMIT 1")
 declare -A path=(
   [healthz]=/healthz
   [home]=/accounts/$sid/
@@ -142,29 +156,44 @@ declare -A path=(
   [search-medium]="$users?q=okafor"
   [search-common]="$users?q=gmail"
   [role-filter]="$users?role=administrator"
+  [role-billing]="$users?role=billing_manager"
+  [user]="$users/$member"
+  [invite-form]="$users/invite"
+  [audit]=/accounts/$sid/audit
+  [accounts]=/accounts
 )
 curl -fs -H "Cookie: ${cookies[0]}" "http://127.0.0.1:$PORT${path[page1000]}" | grep -q "$first" \
   || { log "page 1,000's cursor does not open page 1,000 (has the cursor format changed?)"; exit 1; }
 
 log "$(nproc) cores; wrk -t$THREADS -c$CONNECTIONS -d$DURATION per page; server log in $out"
-printf '%-14s %-8s %5s %10s %9s %9s %9s %8s\n' page server round req/s p50 p99 KB/req errors
+printf '%-14s %-6s %5s %10s %9s %9s %9s %8s %7s\n' page server round req/s p50 p99 KB/req errors ratio
 for round in $(seq "$ROUNDS"); do
   for page in $PAGES; do
     [ -n "${path[$page]:-}" ] || { log "unknown page $page"; exit 1; }
+    lines=()
+    memrps=""
     for i in "${!servers[@]}"; do
       port=$((PORT + i))
-      res=$out/wrk-$page-$i-$round.txt
+      label=${servers[$i]%% *}
+      res=$out/wrk-$page-$label-$round.txt
       wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 30s --latency -H "Cookie: ${cookies[$i]}" \
         "http://127.0.0.1:$port${path[$page]}" >"$res"
-      label=A; [ "$i" = 1 ] && label=B
-      awk -v page="$page" -v srv="$label" -v round="$round" '
+      [ "$label" = M ] && memrps=$(awk '/Requests\/sec/ { print $2 }' "$res")
+      lines+=("$label $res")
+    done
+    for line in "${lines[@]}"; do
+      read -r label res <<<"$line"
+      awk -v page="$page" -v srv="$label" -v round="$round" -v mem="$memrps" '
         function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
         function kb(v) { if (v ~ /KB$/) return v + 0; if (v ~ /MB$/) return v * 1024; if (v ~ /GB$/) return v * 1048576; if (v ~ /B$/) return v / 1024; return v }
         / 50% / { p50 = ms($2) } / 99% / { p99 = ms($2) }
         /requests in/ { n = $1; bytes = kb($5) }
         /Non-2xx/ { err += $5 } /Socket errors/ { err += $4 + $6 + $8 + $10 }
         /Requests\/sec/ { rps = $2 }
-        END { printf "%-14s %-8s %5s %10.0f %7.1fms %7.1fms %8.1f %8d\n", page, srv, round, rps, p50, p99, (n ? bytes / n : 0), err }' "$res"
+        END {
+          ratio = (mem > 0 && srv != "M") ? sprintf("%.2f", rps / mem) : ""
+          printf "%-14s %-6s %5s %10.0f %7.1fms %7.1fms %8.1f %8d %7s\n", page, srv, round, rps, p50, p99, (n ? bytes / n : 0), err, ratio
+        }' "$res"
     done
   done
 done

@@ -74,6 +74,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return serve(ctx, cfg, stdout)
+	case "serve-from-memory":
+		// The load test's yardstick (scripts/loadtest.sh): every page's
+		// reads answered from memory after the first. Not for people.
+		cfg, err := parseServeConfig(args[1:], getenv, stderr)
+		if err != nil {
+			return err
+		}
+		cfg.FromMemory = true
+		cfg.SMTP = nil
+		return serve(ctx, cfg, stdout)
 	case "migrate":
 		cfg, err := parseServeConfig(args[1:], getenv, stderr)
 		if err != nil {
@@ -94,6 +104,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // config is everything serve needs, read and checked before anything starts.
 type config struct {
+	// FromMemory serves pages from memory after their first read, for the
+	// load test only (web.FromMemory).
+	FromMemory      bool
 	DatabaseURL     string
 	Addr            string
 	BaseURL         *url.URL
@@ -114,10 +127,12 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbURL := fs.String("database-url", env("DATABASE_URL", ""), "PostgreSQL URL (DATABASE_URL)")
+	// The two URLs that may carry passwords are not flag defaults, which
+	// -h would print: they are read from the environment after parsing.
+	dbURL := fs.String("database-url", "", "PostgreSQL URL (default DATABASE_URL)")
 	addr := fs.String("addr", env("ROSTER_ADDR", "127.0.0.1:8080"), "listen address (ROSTER_ADDR)")
 	base := fs.String("base-url", env("ROSTER_BASE_URL", ""), "public URL, used in mailed links and for cookie security (ROSTER_BASE_URL); default http://ADDR")
-	smtpURL := fs.String("smtp-url", env("ROSTER_SMTP_URL", ""), "SMTP server, e.g. smtp://user:pass@host:587?tls=starttls (ROSTER_SMTP_URL)")
+	smtpURL := fs.String("smtp-url", "", "SMTP server, e.g. smtp://user:pass@host:587?tls=starttls (default ROSTER_SMTP_URL)")
 	from := fs.String("mail-from", env("ROSTER_MAIL_FROM", "Roster <roster@localhost>"), "sender of every mail (ROSTER_MAIL_FROM)")
 	proxies := fs.String("trusted-proxies", env("ROSTER_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs whose X-Forwarded-For is trusted (ROSTER_TRUSTED_PROXIES)")
 	// Durations are read as text and parsed below, so that a bad one is
@@ -128,6 +143,12 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	metricsAddr := fs.String("metrics-addr", env("ROSTER_METRICS_ADDR", ""), "listen address of /metrics, kept apart from the console's (ROSTER_METRICS_ADDR); unset: no metrics")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if *dbURL == "" {
+		*dbURL = getenv("DATABASE_URL")
+	}
+	if *smtpURL == "" {
+		*smtpURL = getenv("ROSTER_SMTP_URL")
 	}
 
 	cfg := &config{DatabaseURL: *dbURL, Addr: *addr, LogFormat: *logFormat, MetricsAddr: *metricsAddr}
@@ -271,6 +292,10 @@ func serve(ctx context.Context, cfg *config, stdout io.Writer) error {
 	}
 	if m != nil {
 		srv.Metrics = m
+	}
+	if cfg.FromMemory {
+		logger.Warn("serving pages from memory after their first read: for load tests only, changes are not seen")
+		srv = web.FromMemory(srv)
 	}
 	httpServer := &http.Server{
 		Addr:              cfg.Addr,

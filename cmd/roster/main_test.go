@@ -125,6 +125,22 @@ func TestConfigDefaults(t *testing.T) {
 	}
 }
 
+// roster serve -h lists the flags with their defaults: the database's and
+// the SMTP server's passwords, set in the environment, must not be printed.
+func TestServeHelpPrintsNoPasswords(t *testing.T) {
+	var out strings.Builder
+	run(context.Background(), []string{"serve", "-h"}, envOf(map[string]string{
+		"DATABASE_URL":    "postgres://roster:db-secret-7q@127.0.0.1/roster",
+		"ROSTER_SMTP_URL": "smtp://mailer:smtp-secret-3z@mail.example.com:587",
+	}), &out, &out)
+	if strings.Contains(out.String(), "db-secret-7q") || strings.Contains(out.String(), "smtp-secret-3z") {
+		t.Fatalf("-h printed a password:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "-database-url") {
+		t.Fatalf("-h printed no flags:\n%s", out.String())
+	}
+}
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -60,7 +60,8 @@ func runMain(m *testing.M) int {
 // app is one running `roster serve` with its own database and mail catcher.
 type app struct {
 	t    *testing.T
-	URL  string              // http://127.0.0.1:PORT, also its ROSTER_BASE_URL
+	host string              // the host of URL: 127.0.0.1, or localhost for passkeys
+	URL  string              // http://HOST:PORT, also its ROSTER_BASE_URL
 	DB   *pgxpool.Pool       // the test database, for the few steps done in SQL
 	Mail *mailcatcher.Server // where the console's mail arrives
 	log  *syncBuffer
@@ -69,6 +70,14 @@ type app struct {
 // startApp starts the real binary on a free loopback port against a fresh
 // database and a mail catcher, and waits until /readyz answers.
 func startApp(t *testing.T) *app {
+	t.Helper()
+	return startAppAt(t, "127.0.0.1")
+}
+
+// startAppAt is startApp with the console's base URL on host, which must
+// reach loopback. Browsers refuse passkeys for an IP address, so tests of
+// passkeys use localhost.
+func startAppAt(t *testing.T, host string) *app {
 	t.Helper()
 	dbURL := pgtest.URL(t)
 	pool, err := pgxpool.New(context.Background(), dbURL)
@@ -83,7 +92,7 @@ func startApp(t *testing.T) *app {
 	}
 	t.Cleanup(func() { mc.Close() })
 
-	a := &app{t: t, DB: pool, Mail: mc, log: &syncBuffer{}}
+	a := &app{t: t, host: host, DB: pool, Mail: mc, log: &syncBuffer{}}
 	var lastErr error
 	for range 3 { // a free port can be taken between finding and binding it
 		if lastErr = a.serve(dbURL); lastErr == nil {
@@ -100,7 +109,7 @@ func (a *app) serve(dbURL string) error {
 		return err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	a.URL = "http://" + addr
+	a.URL = fmt.Sprintf("http://%s:%d", a.host, port)
 
 	cmd := exec.Command(rosterBin, "serve")
 	cmd.Dir = repoRoot

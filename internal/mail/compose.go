@@ -72,6 +72,29 @@ func (c Composer) Compose(m roster.Mail) (Message, error) {
 		subject, text, html = c.ownershipGiven(d)
 	case roster.MailOwnershipReceived:
 		subject, text, html = c.ownershipReceived(d)
+	case roster.MailOrgInvitation:
+		if d.Token == "" || d.ExpiresAt == nil {
+			return Message{}, fmt.Errorf("%w: organization invitation without its link or expiry", ErrUncomposable)
+		}
+		subject, text, html = c.orgInvitation(d)
+	case roster.MailOrgRemoved:
+		subject, text, html = c.orgRemoved(d)
+	case roster.MailDeactivated:
+		subject, text, html = c.deactivated(d)
+	case roster.MailReactivated:
+		subject, text, html = c.reactivated(d)
+	case roster.MailOrgTransferred:
+		subject, text, html = c.orgTransferred(d)
+	case roster.MailAccessGranted:
+		subject, text, html = c.accessGranted(d)
+	case roster.MailOwnershipTakenBy:
+		subject, text, html = c.ownershipTaken(d)
+	case roster.MailOwnershipAssigned:
+		subject, text, html = c.ownershipAssigned(d)
+	case roster.MailTwoFactorOff:
+		subject, text, html = c.twoFactorOff(d)
+	case roster.MailRecoveryCodesNew:
+		subject, text, html = c.recoveryCodesNew(d)
 	default:
 		return Message{}, fmt.Errorf("%w: unknown kind %q", ErrUncomposable, m.Kind)
 	}
@@ -219,6 +242,143 @@ func (c Composer) ownershipReceived(d roster.MailData) (string, string, templ.Co
 		"%s transferred ownership of the account %s to you. %s is now an Administrator of it.\n\nAs the Owner you can manage every user, change the account's settings, and transfer ownership to another member.\n",
 		former, account, former) + fmt.Sprintf("\nOpen %s: %s\n", account, link)
 	return "You are now the Owner of " + account, text, templates.EmailOwnershipReceived(d.Name, account, former, link)
+}
+
+// orgInvitation invites someone to become a managed user, maybe with an
+// account grant.
+func (c Composer) orgInvitation(d roster.MailData) (string, string, templ.Component) {
+	inviter := orDefault(d.ActorName, "Someone")
+	org := orDefault(d.OrganizationName, "an organization")
+	link := c.link(templates.JoinPath(d.Token))
+	expires := formatTime(*d.ExpiresAt)
+	grant := ""
+	if d.AccountName != "" && len(d.Roles) > 0 {
+		grant = fmt.Sprintf("You'll also have access to the account %s, with the roles: %s.", d.AccountName, roles(d.Roles))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s invited you to join the organization %s on Roster, as a managed user.\n\n", inviter, org)
+	if grant != "" {
+		b.WriteString(grant + "\n\n")
+	}
+	fmt.Fprintf(&b, "View the invitation and accept it here:\n%s\n\n", link)
+	fmt.Fprintf(&b, "As a managed user, %s's Owner and Administrators manage your login: they give you access to the organization's accounts, and can reset your password or deactivate your login.\n\n", org)
+	fmt.Fprintf(&b, "This invitation expires on %s. If it has expired, ask %s to resend it.\n\n", expires, inviter)
+	b.WriteString("If you weren't expecting this invitation, you can ignore this email: nothing happens unless you accept it.\n")
+	return fmt.Sprintf("%s invited you to join %s on Roster", inviter, org), b.String(),
+		templates.EmailOrgInvitation(inviter, org, grant, link, expires)
+}
+
+func (c Composer) orgRemoved(d roster.MailData) (string, string, templ.Component) {
+	org := orDefault(d.OrganizationName, "your organization")
+	link := c.link(templates.AccountsPath())
+	var b strings.Builder
+	b.WriteString(greeting(d.Name))
+	if d.ActorName != "" {
+		fmt.Fprintf(&b, "%s removed you from the organization %s. ", d.ActorName, org)
+	} else {
+		fmt.Fprintf(&b, "You were removed from the organization %s. ", org)
+	}
+	fmt.Fprintf(&b, "You no longer have access to its accounts.\n\nYour Roster login stays, as an independent login, with any accounts outside %s.\n", org)
+	fmt.Fprintf(&b, "\nYour accounts: %s\n", link)
+	return "You were removed from " + org, b.String(), templates.EmailOrgRemoved(d.Name, org, d.ActorName, link)
+}
+
+func (c Composer) deactivated(d roster.MailData) (string, string, templ.Component) {
+	org := orDefault(d.OrganizationName, "your organization")
+	var b strings.Builder
+	b.WriteString(greeting(d.Name))
+	if d.ActorName != "" {
+		fmt.Fprintf(&b, "%s, an administrator of %s, deactivated your Roster login. ", d.ActorName, org)
+	} else {
+		fmt.Fprintf(&b, "Your Roster login was deactivated by %s. ", org)
+	}
+	b.WriteString("You can't sign in until it is reactivated, and you were signed out everywhere.\n\n")
+	fmt.Fprintf(&b, "Your access to accounts is kept, and comes back if your login is reactivated. If you think this is a mistake, ask an administrator of %s.\n", org)
+	return "Your Roster login was deactivated", b.String(), templates.EmailDeactivated(d.Name, org, d.ActorName)
+}
+
+func (c Composer) reactivated(d roster.MailData) (string, string, templ.Component) {
+	org := orDefault(d.OrganizationName, "your organization")
+	link := c.link(templates.SignInPath())
+	var b strings.Builder
+	b.WriteString(greeting(d.Name))
+	if d.ActorName != "" {
+		fmt.Fprintf(&b, "%s, an administrator of %s, reactivated your Roster login. ", d.ActorName, org)
+	} else {
+		fmt.Fprintf(&b, "Your Roster login was reactivated by %s. ", org)
+	}
+	fmt.Fprintf(&b, "You can sign in again, with the access you had before.\n\nSign in: %s\n", link)
+	return "Your Roster login was reactivated", b.String(), templates.EmailReactivated(d.Name, org, d.ActorName, link)
+}
+
+func (c Composer) orgTransferred(d roster.MailData) (string, string, templ.Component) {
+	org := orDefault(d.OrganizationName, "an organization")
+	former := orDefault(d.ActorName, "The former Owner")
+	link := c.link(templates.AccountsPath())
+	if d.OrganizationSID != "" {
+		link = c.link(templates.OrganizationURL(d.OrganizationSID))
+	}
+	text := greeting(d.Name) + fmt.Sprintf(
+		"%s made you the Owner of the organization %s. %s is now an Organization Administrator.\n\nAs the Organization Owner you run its Admin Center, and only you can transfer the organization.\n",
+		former, org, former) + fmt.Sprintf("\nOpen the Admin Center: %s\n", link)
+	return "You are now the Owner of " + org, text, templates.EmailOrgTransferred(d.Name, org, former, link)
+}
+
+func (c Composer) accessGranted(d roster.MailData) (string, string, templ.Component) {
+	account := orDefault(d.AccountName, "an account")
+	link := c.accountLink(d)
+	given := roles(d.Roles)
+	var b strings.Builder
+	b.WriteString(greeting(d.Name))
+	if d.ActorName != "" {
+		fmt.Fprintf(&b, "%s gave you access to the account %s, with the roles: %s.\n", d.ActorName, account, given)
+	} else {
+		fmt.Fprintf(&b, "You now have access to the account %s, with the roles: %s.\n", account, given)
+	}
+	fmt.Fprintf(&b, "\nOpen %s: %s\n", account, link)
+	return "You have access to " + account, b.String(), templates.EmailAccessGranted(d.Name, account, d.ActorName, given, link)
+}
+
+// ownershipTaken goes to the former Owner when the Admin Center changed it.
+func (c Composer) ownershipTaken(d roster.MailData) (string, string, templ.Component) {
+	account := orDefault(d.AccountName, "an account")
+	newOwner := orDefault(d.OtherName, "Another member")
+	by := orDefault(d.ActorName, "An administrator of your organization")
+	link := c.accountLink(d)
+	text := greeting(d.Name) + fmt.Sprintf(
+		"%s, from your organization's Admin Center, made %s the Owner of the account %s. You are now an Administrator of it.\n",
+		by, newOwner, account) + fmt.Sprintf("\nOpen %s: %s\n", account, link)
+	return "The Owner of " + account + " changed", text, templates.EmailOwnershipTaken(d.Name, account, newOwner, by, link)
+}
+
+// ownershipAssigned goes to the new Owner when the Admin Center changed it.
+func (c Composer) ownershipAssigned(d roster.MailData) (string, string, templ.Component) {
+	account := orDefault(d.AccountName, "an account")
+	former := orDefault(d.OtherName, "The former Owner")
+	by := orDefault(d.ActorName, "An administrator of your organization")
+	link := c.accountLink(d)
+	text := greeting(d.Name) + fmt.Sprintf(
+		"%s, from your organization's Admin Center, made you the Owner of the account %s. %s is now an Administrator of it.\n\nAs the Owner you can manage every user, change the account's settings, and transfer ownership to another member.\n",
+		by, account, former) + fmt.Sprintf("\nOpen %s: %s\n", account, link)
+	return "You are now the Owner of " + account, text, templates.EmailOwnershipAssigned(d.Name, account, former, by, link)
+}
+
+// twoFactorOff tells the user their two-factor sign-in was turned off, so
+// that someone who did not do it notices.
+func (c Composer) twoFactorOff(d roster.MailData) (string, string, templ.Component) {
+	link := c.link(templates.TwoFactorPath())
+	text := greeting(d.Name) + "Two-factor sign-in is now off for your Roster login: your authenticator app, passkeys and recovery codes no longer work, and signing in needs only your password.\n\n" +
+		"If you didn't do this, reset your password at once and turn two-factor sign-in on again:\n" + link + "\n"
+	return "Two-factor sign-in is off for your Roster login", text, templates.EmailTwoFactorOff(d.Name, link)
+}
+
+// recoveryCodesNew tells the user that new recovery codes were made and the
+// old ones stopped working.
+func (c Composer) recoveryCodesNew(d roster.MailData) (string, string, templ.Component) {
+	link := c.link(templates.TwoFactorPath())
+	text := greeting(d.Name) + "New recovery codes were made for your Roster login. The earlier ones no longer work.\n\n" +
+		"If you didn't do this, reset your password at once and check your two-factor settings:\n" + link + "\n"
+	return "New recovery codes for your Roster login", text, templates.EmailRecoveryCodesNew(d.Name, link)
 }
 
 // render writes an email component.

@@ -157,6 +157,75 @@ func TestCompose(t *testing.T) {
 	}
 }
 
+// The organization mails, as the store queues them.
+func TestComposeOrganizationMails(t *testing.T) {
+	acmeGroup := roster.Organization{ID: 4, SID: "OR1", Name: "Acme Group"}
+	acme := roster.Account{ID: 7, SID: "AC1", Name: "Acme"}
+	ada := roster.User{ID: 1, Name: "Ada", Email: "ada@example.com"}
+	bob := roster.User{ID: 2, Name: "Bob", Email: "bob@example.com"}
+	carol := roster.User{ID: 3, Name: "Carol", Email: "carol@example.com"}
+	expires := time.Date(2026, 12, 3, 9, 30, 0, 0, time.UTC)
+	accID := int64(7)
+	inv := &roster.OrgInvitation{ID: 5, OrganizationID: 4, OrganizationSID: "OR1", OrganizationName: "Acme Group", Email: "carol@example.com",
+		InvitedBy: "Ada Lovelace", AccountID: &accID, AccountSID: "AC1", AccountName: "Acme", Roles: roster.RoleSet{roster.Developer}, ExpiresAt: expires}
+	orgMail := func(action roster.AuditAction) roster.Mail {
+		ms := roster.OrgChangeMails(roster.OrgChange{Action: action, Organization: acmeGroup, Actor: ada, Target: carol})
+		if len(ms) != 1 {
+			t.Fatalf("%s mails %d people, want the target", action, len(ms))
+		}
+		return ms[0]
+	}
+	granted := roster.MemberChangeMails(roster.MemberChange{Action: roster.AuditMemberAdded, Account: acme, Actor: ada, Target: carol, After: roster.RoleSet{roster.Support}})
+	owner := roster.MemberChangeMails(roster.MemberChange{Action: roster.AuditOrgAccountOwnerChanged, Account: acme, Actor: ada, Target: carol, Other: bob,
+		Before: roster.RoleSet{roster.Developer}, After: roster.RoleSet{roster.Owner}})
+	if len(granted) != 1 || len(owner) != 2 || owner[0].To != "bob@example.com" || owner[1].To != "carol@example.com" {
+		t.Fatalf("access granted mails %d, Change Ownership %v", len(granted), owner)
+	}
+	for _, tc := range []struct {
+		name, subject string
+		mail          roster.Mail
+		says          []string
+		link          string
+	}{
+		{"organization invitation", "Ada Lovelace invited you to join Acme Group on Roster", roster.OrgInvitationMail(inv, "tokOI"),
+			[]string{"managed user", "Acme", "Developer", "Thursday, 3 December 2026 at 09:30 UTC"}, "https://roster.example.com/join/tokOI"},
+		{"removed from the organization", "You were removed from Acme Group", orgMail(roster.AuditOrgUserRemoved),
+			[]string{"Hi Carol,", "Ada removed you", "independent login"}, "https://roster.example.com/accounts"},
+		{"deactivated", "Your Roster login was deactivated", orgMail(roster.AuditOrgUserDeactivated),
+			[]string{"Ada, an administrator of", "can't sign in", "comes back"}, ""},
+		{"reactivated", "Your Roster login was reactivated", orgMail(roster.AuditOrgUserReactivated),
+			[]string{"reactivated your Roster login", "sign in again"}, "https://roster.example.com/login"},
+		{"organization transferred", "You are now the Owner of Acme Group", orgMail(roster.AuditOrgTransferred),
+			[]string{"made you the Owner", "Organization Administrator"}, "https://roster.example.com/organizations/OR1"},
+		{"access granted", "You have access to Acme", granted[0], []string{"Ada gave you access", "Support"}, "https://roster.example.com/accounts/AC1"},
+		{"ownership changed, to the former Owner", "The Owner of Acme changed", owner[0],
+			[]string{"Hi Bob,", "Admin Center", "Carol", "You are now an Administrator"}, "https://roster.example.com/accounts/AC1"},
+		{"ownership changed, to the new Owner", "You are now the Owner of Acme", owner[1],
+			[]string{"Hi Carol,", "made you the Owner", "Bob is now an Administrator"}, "https://roster.example.com/accounts/AC1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := composer.Compose(tc.mail)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Subject != tc.subject {
+				t.Errorf("subject %q, want %q", m.Subject, tc.subject)
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(m.Text, s) || !strings.Contains(m.HTML, s) {
+					t.Errorf("a part lacks %q:\n%s", s, m.Text)
+				}
+			}
+			if tc.link != "" && (!strings.Contains(m.Text, tc.link+"\n") || !strings.Contains(m.HTML, `href="`+tc.link+`"`)) {
+				t.Errorf("no link to %s:\n%s", tc.link, m.Text)
+			}
+		})
+	}
+	if _, err := composer.Compose(roster.Mail{Kind: roster.MailOrgInvitation, To: "x@example.com", Data: roster.MailData{OrganizationName: "Acme"}}); !errors.Is(err, mail.ErrUncomposable) {
+		t.Errorf("an organization invitation without its link: %v", err)
+	}
+}
+
 // Names are typed by people: they are escaped in the HTML part and cannot
 // break the Subject header.
 func TestComposeEscapes(t *testing.T) {

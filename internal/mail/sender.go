@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
 )
 
 // Message is one mail to send: a plain-text part and an HTML part, sent as
@@ -24,13 +25,20 @@ type Message struct {
 	ID string
 }
 
-// Deliverer sends one message; *Sender is the SMTP one.
+// Deliverer opens delivery sessions; *Sender is the SMTP one.
 type Deliverer interface {
-	Send(ctx context.Context, m Message) error
+	Open(ctx context.Context) (Session, error)
 }
 
-// Sender sends mail over SMTP with go-mail, one connection per message. It
-// is safe for concurrent use.
+// Session sends messages one after the other over one connection, which it
+// opens on the first Send and opens again after it broke. Close ends it.
+type Session interface {
+	Send(ctx context.Context, m Message) error
+	Close() error
+}
+
+// Sender sends mail over SMTP with go-mail. It is safe for concurrent use;
+// each of its sessions is used by one goroutine.
 type Sender struct {
 	cfg Config
 }
@@ -46,32 +54,83 @@ func NewSender(cfg Config) (*Sender, error) {
 	return &Sender{cfg: cfg}, nil
 }
 
-// Send delivers m to the SMTP server. Its error is a *DeliveryError that
-// says whether trying again later may help (see IsTemporary).
-//
-// Once the server has accepted the message, a failure to close the
-// connection politely is ignored: reporting it would send the mail twice.
+// Send delivers one message on a connection of its own. Its error is a
+// *DeliveryError that says whether trying again later may help (see
+// IsTemporary).
 func (s *Sender) Send(ctx context.Context, m Message) error {
-	msg, err := s.build(m)
+	sess, _ := s.Open(ctx)
+	defer sess.Close()
+	return sess.Send(ctx, m)
+}
+
+// Open starts a session: many messages over one connection, which saves a
+// TCP (and TLS, and AUTH) handshake per message. It connects lazily, so it
+// does not fail.
+func (s *Sender) Open(ctx context.Context) (Session, error) {
+	return &smtpSession{s: s}, nil
+}
+
+// smtpSession is a Session over go-mail.
+type smtpSession struct {
+	s      *Sender
+	client *gomail.Client
+	conn   *smtp.Client
+}
+
+// Send delivers m, connecting first if the session has no live connection.
+// Once the server has accepted a message, nothing that happens on the
+// connection afterwards is reported for it: that would send it twice.
+func (ss *smtpSession) Send(ctx context.Context, m Message) error {
+	msg, err := ss.s.build(m)
 	if err != nil {
 		return &DeliveryError{Err: err}
 	}
-	client, err := gomail.NewClient(s.cfg.Host, s.options()...)
-	if err != nil {
-		return &DeliveryError{Err: fmt.Errorf("SMTP client: %w", err)}
+	if ss.conn == nil {
+		client, err := gomail.NewClient(ss.s.cfg.Host, ss.s.options()...)
+		if err != nil {
+			return &DeliveryError{Err: fmt.Errorf("SMTP client: %w", err)}
+		}
+		conn, err := client.DialToSMTPClientWithContext(ctx)
+		if err != nil {
+			// Connecting, the greeting, STARTTLS and AUTH concern the
+			// server and our settings, not this message: worth retrying
+			// whatever the reply code, so that a fixed setting still
+			// delivers the backlog.
+			return &DeliveryError{Temporary: true, Unreachable: true, Err: fmt.Errorf("connecting to %s: %w", ss.s.cfg.Addr(), err)}
+		}
+		ss.client, ss.conn = client, conn
 	}
-	conn, err := client.DialToSMTPClientWithContext(ctx)
-	if err != nil {
-		// Connecting, the greeting, STARTTLS and AUTH concern the server
-		// and our settings, not this message: worth retrying whatever the
-		// reply code, so that a fixed setting still delivers the backlog.
-		return &DeliveryError{Temporary: true, Unreachable: true, Err: fmt.Errorf("connecting to %s: %w", s.cfg.Addr(), err)}
-	}
-	defer client.CloseWithSMTPClient(conn)
-	if err := client.SendWithSMTPClient(conn, msg); err != nil {
+	if err := ss.client.SendWithSMTPClient(ss.conn, msg); err != nil {
+		if replyCode(err) == 0 && classify(err) {
+			// No reply: the connection broke or timed out, and the
+			// server is in trouble; the rest of the batch had better
+			// wait than time out one by one. The next message gets a
+			// new connection.
+			ss.Close()
+			return &DeliveryError{Temporary: true, Unreachable: true, Err: err}
+		}
 		return &DeliveryError{Temporary: classify(err), Err: err}
 	}
 	return nil
+}
+
+// Close ends the session politely; a failure to do so is of no interest,
+// since every message was accepted or refused already.
+func (ss *smtpSession) Close() error {
+	if ss.conn != nil {
+		ss.client.CloseWithSMTPClient(ss.conn)
+		ss.client, ss.conn = nil, nil
+	}
+	return nil
+}
+
+// replyCode is the SMTP server's reply code in err, 0 when it gave none.
+func replyCode(err error) int {
+	var se *gomail.SendError
+	if errors.As(err, &se) {
+		return se.ErrorCode()
+	}
+	return 0
 }
 
 func (s *Sender) build(m Message) (*gomail.Msg, error) {

@@ -39,7 +39,7 @@ type Waiter interface {
 
 // Defaults of a Worker.
 const (
-	DefaultBatchSize    = 10
+	DefaultBatchSize    = 50
 	DefaultPollInterval = 5 * time.Second
 	DefaultLease        = 5 * time.Minute
 	DefaultMaxAttempts  = 15
@@ -59,9 +59,10 @@ type Worker struct {
 
 	BatchSize    int           // mails claimed at once; DefaultBatchSize if 0
 	PollInterval time.Duration // longest sleep; DefaultPollInterval if 0
-	// Lease is how long a claimed batch is ours. It must outlast sending a
-	// whole batch (BatchSize × the Sender's timeout), or another instance
-	// may send the same mail again. DefaultLease if 0.
+	// Lease is how long a claimed batch is ours. The worker stops taking
+	// mails of a batch once half of it has passed and gives the rest back,
+	// so that another instance never claims a mail this one may still be
+	// sending. DefaultLease if 0.
 	Lease time.Duration
 	// MaxAttempts is how many attempts a mail gets before it is marked
 	// failed; DefaultMaxAttempts if 0.
@@ -145,13 +146,23 @@ func (w *Worker) runOnce(ctx context.Context) (claimed int, unreachable bool, er
 	// Results are recorded even while shutting down, so that a mail that
 	// went out is not sent again.
 	record := context.WithoutCancel(ctx)
+	// One connection for the batch: a handshake per message would cost
+	// more than the message.
+	sess, err := w.Sender.Open(record)
+	if err != nil {
+		return len(batch), false, err
+	}
+	defer sess.Close()
 	var down error // the server could not be reached for this batch
+	// Past half the lease, the rest goes back untried rather than risk
+	// another instance claiming it while we still send.
+	deadline := time.Now().Add(w.lease() / 2)
 	for _, m := range batch {
-		if ctx.Err() != nil || down != nil {
+		if ctx.Err() != nil || down != nil || time.Now().After(deadline) {
 			w.putBack(record, m, down)
 			continue
 		}
-		if err := w.send(record, m); err != nil && isUnreachable(err) {
+		if err := w.send(record, sess, m); err != nil && isUnreachable(err) {
 			down = err
 		}
 	}
@@ -160,12 +171,12 @@ func (w *Worker) runOnce(ctx context.Context) (claimed int, unreachable bool, er
 
 // send composes one mail, delivers it and records the outcome. A mail that
 // cannot be composed fails for good at once: trying again would not help.
-func (w *Worker) send(ctx context.Context, m roster.QueuedMail) error {
+func (w *Worker) send(ctx context.Context, sess Session, m roster.QueuedMail) error {
 	log := w.logger().With("mail_id", m.ID, "kind", m.Kind, "attempt", m.Attempt)
 	msg, sendErr := w.Composer.Compose(m.Mail)
 	if sendErr == nil {
 		msg.ID = m.MessageID
-		sendErr = w.Sender.Send(ctx, msg)
+		sendErr = sess.Send(ctx, msg)
 	} else {
 		sendErr = &DeliveryError{Err: sendErr}
 	}

@@ -418,3 +418,24 @@ func TestWorkerDeliversOlderPayloads(t *testing.T) {
 	}
 	waitRow(t, db, ok, "sent", func(r outboxRow) bool { return r.Status == "sent" })
 }
+
+// A batch goes out over one connection: a handshake per mail would cost more
+// than the mail.
+func TestWorkerReusesOneConnectionPerBatch(t *testing.T) {
+	db := pgtest.DB(t)
+	c := mustStartCatcher(t, mailcatcher.Options{})
+	w := newWorker(t, db, catcherConfig(t, c, mail.TLSNone), nil)
+	ids := mustEnqueue(t, db, testMail("a@example.com", "One"), testMail("b@example.com", "Two"),
+		testMail("c@example.com", "Three"), testMail("d@example.com", "Four"))
+	if n, err := w.RunOnce(context.Background()); err != nil || n != 4 {
+		t.Fatalf("RunOnce = %d, %v", n, err)
+	}
+	for _, id := range ids {
+		if r := readRow(t, db, id); r.Status != "sent" {
+			t.Fatalf("row %d: %+v", id, r)
+		}
+	}
+	if got := c.Sessions(); got != 1 {
+		t.Errorf("4 mails took %d connections, want 1", got)
+	}
+}

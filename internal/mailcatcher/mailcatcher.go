@@ -87,6 +87,7 @@ type Server struct {
 	nextID   int
 	failure  Failure
 	changed  chan struct{} // closed and replaced when a message arrives
+	sessions int           // SMTP connections accepted
 }
 
 // Start listens for SMTP on addr, which must be a loopback address such as
@@ -268,7 +269,18 @@ func findLinks(text string) []string {
 type backend struct{ s *Server }
 
 func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) {
+	b.s.mu.Lock()
+	b.s.sessions++
+	b.s.mu.Unlock()
 	return &session{s: b.s}, nil
+}
+
+// Sessions counts the SMTP connections the server accepted, so that tests
+// can tell whether a sender reuses its connection.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions
 }
 
 type session struct {

@@ -11,10 +11,10 @@ import (
 	"roster/internal/roster"
 )
 
-const accountColumns = `a.id, a.sid, a.name, a.invite_ttl, a.member_count, a.created_at`
+const accountColumns = `a.id, a.sid, a.name, a.invite_ttl, a.member_count, a.created_at, a.organization_id, a.require_two_factor`
 
 func accountDest(a *roster.Account) []any {
-	return []any{&a.ID, &a.SID, &a.Name, &a.InviteTTL, &a.MemberCount, &a.CreatedAt}
+	return []any{&a.ID, &a.SID, &a.Name, &a.InviteTTL, &a.MemberCount, &a.CreatedAt, &a.OrganizationID, &a.RequireTwoFactor}
 }
 
 // CreateAccount creates an account of which the user is the Owner.
@@ -52,7 +52,7 @@ const membershipFrom = `memberships m JOIN accounts a ON a.id = m.account_id JOI
 
 func scanMembership(row pgx.Row, m *roster.Membership, extra ...any) error {
 	var roles []string
-	dest := append(accountDest(&m.Account), &m.User.ID, &m.User.SID, &m.User.Email, &m.User.Name, &m.User.EmailVerifiedAt, &m.User.CreatedAt, &roles, &m.CreatedAt, &m.LastUsedAt)
+	dest := append(append(accountDest(&m.Account), userDest(&m.User)...), &roles, &m.CreatedAt, &m.LastUsedAt)
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return err
 	}
@@ -60,22 +60,52 @@ func scanMembership(row pgx.Row, m *roster.Membership, extra ...any) error {
 	return nil
 }
 
-// ActorMembership returns the signed-in user's membership in the account
-// with that public id, as every account-scoped request loads it. ENOTFOUND
-// when the account does not exist or the user is not a member: the caller
-// cannot tell the two apart.
+// ActorMembership returns the signed-in user's access to the account with
+// that public id, as every account-scoped request loads it: their own
+// membership combined with their organization role (roster.EffectiveAccess).
+// ENOTFOUND when the account does not exist or the user has no access to it
+// (not a member, not an Owner or Administrator of its organization, or
+// deactivated): the caller cannot tell these apart.
 func (db *DB) ActorMembership(ctx context.Context, accountSID string, userID int64) (_ *roster.Membership, err error) {
 	defer wrap(&err, "ActorMembership(%s)", accountSID)
 	if !roster.ValidSID(roster.PrefixAccount, accountSID) {
 		return nil, errNotFound()
 	}
 	var m roster.Membership
-	err = scanMembership(db.Pool.QueryRow(ctx, `
-		SELECT `+membershipColumns+`
-		FROM `+membershipFrom+`
-		WHERE a.sid = $1 AND m.user_id = $2`, accountSID, userID), &m)
+	var direct []string
+	var joined *time.Time
+	var orgRole, orgSID, orgName *string
+	var deactivated bool
+	err = db.Pool.QueryRow(ctx, `
+		SELECT `+accountColumns+`, `+userColumns+`, m.roles, m.created_at, m.last_used_at,
+			om.role, o.sid, o.name, u.deactivated_at IS NOT NULL
+		FROM accounts a
+		JOIN users u ON u.id = $2
+		LEFT JOIN memberships m ON m.account_id = a.id AND m.user_id = u.id
+		LEFT JOIN organizations o ON o.id = a.organization_id
+		LEFT JOIN organization_members om ON om.organization_id = a.organization_id AND om.user_id = u.id
+		WHERE a.sid = $1`, accountSID, userID).Scan(append(append(accountDest(&m.Account), userDest(&m.User)...),
+		&direct, &joined, &m.LastUsedAt, &orgRole, &orgSID, &orgName, &deactivated)...)
 	if err != nil {
 		return nil, mapError(err)
+	}
+	facts := roster.AccessFacts{Managed: m.Account.Managed(), Deactivated: deactivated}
+	if direct != nil {
+		facts.Direct = roster.ParseRoleSet(direct)
+	}
+	if orgRole != nil {
+		facts.OrgRole = roster.OrgRole(*orgRole)
+	}
+	access := roster.EffectiveAccess(facts)
+	if access.Roles == nil {
+		return nil, errNotFound()
+	}
+	m.Roles, m.ViaOrganization, m.Direct = access.Roles, access.ViaOrganization, facts.Direct
+	if joined != nil {
+		m.CreatedAt = *joined
+	}
+	if facts.OrgRole.Manages() && orgSID != nil {
+		m.AdminCenter = &roster.OrgRef{SID: *orgSID, Name: *orgName}
 	}
 	return &m, nil
 }
@@ -196,26 +226,62 @@ func (db *DB) UpdateAccountSettings(ctx context.Context, actor *roster.Membershi
 }
 
 // actorRolesUnderLock locks the account row, which serialises every
-// membership change of that account, and re-reads the actor's roles under
-// that lock, so a decision is never made on roles that changed meanwhile.
-// ENOTFOUND when the actor is no longer a member. With need != "", the actor
-// must still hold that permission.
+// membership change of that account, and re-reads the actor's access under
+// that lock (actorAccessLocked), so a decision is never made on roles that
+// changed meanwhile. ENOTFOUND when the actor no longer has access. With
+// need != "", the actor must still hold that permission.
 func actorRolesUnderLock(ctx context.Context, tx pgx.Tx, accountID, userID int64, need roster.Permission) (roster.RoleSet, error) {
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, accountID); err != nil {
+	var a roster.Account
+	if err := tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = $1 FOR UPDATE`, accountID).Scan(accountDest(&a)...); err != nil {
+		return nil, mapError(err)
+	}
+	access, _, err := actorAccessLocked(ctx, tx, &a, userID)
+	if err != nil {
 		return nil, err
 	}
-	var roles []string
-	err := tx.QueryRow(ctx, `SELECT roles FROM memberships WHERE account_id = $1 AND user_id = $2`, accountID, userID).Scan(&roles)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, errNotFound()
-	} else if err != nil {
-		return nil, err
-	}
-	rs := roster.ParseRoleSet(roles)
-	if need != "" && !rs.Can(need) {
+	if need != "" && !access.Roles.Can(need) {
 		return nil, roster.Refuse(roster.EFORBIDDEN, roster.ReasonNoPermission)
 	}
-	return rs, nil
+	return access.Roles, nil
+}
+
+// actorAccessLocked reads the facts of the user's access to account a (whose
+// row the caller has locked) and combines them with roster.EffectiveAccess.
+// It share-locks the user's row and their organization membership, so a
+// deactivation, a removal from the organization or a change of organization
+// role waits for this transaction, or this one sees it: a request in flight
+// when such a change commits is decided on the state after it. Lock order:
+// organization, accounts, users, organization members, invitations.
+// ENOTFOUND when the user has no access; direct is their own roles, nil
+// when they have no membership.
+func actorAccessLocked(ctx context.Context, tx pgx.Tx, a *roster.Account, userID int64) (_ roster.Access, direct roster.RoleSet, _ error) {
+	var facts roster.AccessFacts
+	if err := tx.QueryRow(ctx, `SELECT deactivated_at IS NOT NULL FROM users WHERE id = $1 FOR SHARE`, userID).Scan(&facts.Deactivated); err != nil {
+		return roster.Access{}, nil, mapError(err)
+	}
+	var roles []string
+	err := tx.QueryRow(ctx, `SELECT roles FROM memberships WHERE account_id = $1 AND user_id = $2`, a.ID, userID).Scan(&roles)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return roster.Access{}, nil, err
+	}
+	if roles != nil {
+		facts.Direct = roster.ParseRoleSet(roles)
+	}
+	if a.Managed() {
+		facts.Managed = true
+		var role string
+		err := tx.QueryRow(ctx, `SELECT role FROM organization_members WHERE organization_id = $1 AND user_id = $2 FOR SHARE`,
+			*a.OrganizationID, userID).Scan(&role)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return roster.Access{}, nil, err
+		}
+		facts.OrgRole = roster.OrgRole(role)
+	}
+	access := roster.EffectiveAccess(facts)
+	if access.Roles == nil {
+		return access, nil, errNotFound()
+	}
+	return access, facts.Direct, nil
 }
 
 func escapeLike(s string) string {

@@ -44,13 +44,14 @@ type AccountDetail struct {
 
 // FindUser returns the login named by ref, a public id (US…) or an email
 // (any case), deactivated or not, with its accounts. ENOTFOUND if none.
-func (db *DB) FindUser(ctx context.Context, ref string) (*UserDetail, error) {
+func (db *DB) FindUser(ctx context.Context, ref string) (_ *UserDetail, err error) {
+	defer wrap(&err, "FindUser")
 	where := `u.email = $1`
 	if roster.ValidSID(roster.PrefixUser, ref) {
 		where = `u.sid = $1`
 	}
 	var d UserDetail
-	err := scanUser(db.Pool.QueryRow(ctx, `
+	err = scanUser(db.Pool.QueryRow(ctx, `
 		SELECT `+userColumns+`, u.deactivated_at,
 			(SELECT count(*) FROM logins l WHERE l.user_id = u.id AND l.revoked_at IS NULL)
 		FROM users u WHERE `+where, ref), &d.User, &d.DeactivatedAt, &d.Sessions)
@@ -79,10 +80,11 @@ func (db *DB) FindUser(ctx context.Context, ref string) (*UserDetail, error) {
 // unusable and the person chooses a password through the reset link that
 // mailed (following it also proves the address). Otherwise an unverified
 // address gets the verification mail.
-func (db *DB) AdminCreateUser(ctx context.Context, nu roster.NewUser, accountName string, setPassword bool) (*roster.User, *roster.Account, error) {
+func (db *DB) AdminCreateUser(ctx context.Context, nu roster.NewUser, accountName string, setPassword bool) (_ *roster.User, _ *roster.Account, err error) {
+	defer wrap(&err, "AdminCreateUser")
 	var u roster.User
 	var a *roster.Account
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		if err := createUser(ctx, tx, nu, &u); err != nil {
 			return err
 		}
@@ -147,9 +149,10 @@ func auditUserEverywhere(ctx context.Context, tx pgx.Tx, u *roster.User, action 
 //
 // It returns the accounts the user owns: a deactivated Owner leaves nobody
 // who can transfer them, which `roster account transfer` can.
-func (db *DB) SetDeactivated(ctx context.Context, userID int64, deactivate bool, origin roster.Origin) ([]roster.Account, error) {
+func (db *DB) SetDeactivated(ctx context.Context, userID int64, deactivate bool, origin roster.Origin) (_ []roster.Account, err error) {
+	defer wrap(&err, "SetDeactivated")
 	var owned []roster.Account
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		u, deactivatedAt, err := lockUser(ctx, tx, userID)
 		if err != nil {
 			return err
@@ -200,7 +203,8 @@ func (db *DB) SetDeactivated(ctx context.Context, userID int64, deactivate bool,
 // mailed. Unlike that form it is not rate-limited, and it works
 // for a deactivated login too (which still cannot sign in). Each of the
 // user's accounts gets an audit event.
-func (db *DB) AdminResetPassword(ctx context.Context, userID int64, unusableHash string, origin roster.Origin) error {
+func (db *DB) AdminResetPassword(ctx context.Context, userID int64, unusableHash string, origin roster.Origin) (err error) {
+	defer wrap(&err, "AdminResetPassword")
 	return mapError(db.inTx(ctx, func(tx pgx.Tx) error {
 		u, _, err := lockUser(ctx, tx, userID)
 		if err != nil {
@@ -225,14 +229,14 @@ const accountSummaryColumns = accountColumns + `, a.audit_retention_months, ` + 
 const accountWithOwner = `accounts a JOIN memberships m ON m.account_id = a.id AND m.roles = ARRAY['owner'] JOIN users u ON u.id = m.user_id`
 
 func scanAccountSummary(row pgx.Row, s *AccountSummary, extra ...any) error {
-	dest := append(accountDest(&s.Account), &s.RetentionMonths,
-		&s.Owner.ID, &s.Owner.SID, &s.Owner.Email, &s.Owner.Name, &s.Owner.EmailVerifiedAt, &s.Owner.CreatedAt)
+	dest := append(append(accountDest(&s.Account), &s.RetentionMonths), userDest(&s.Owner)...)
 	return row.Scan(append(dest, extra...)...)
 }
 
 // AdminAccounts lists accounts by name with their Owners, narrowed by a part
 // of the name or an exact public id, at most limit of them.
-func (db *DB) AdminAccounts(ctx context.Context, query string, limit int) ([]AccountSummary, error) {
+func (db *DB) AdminAccounts(ctx context.Context, query string, limit int) (_ []AccountSummary, err error) {
+	defer wrap(&err, "AdminAccounts")
 	rows, err := db.Pool.Query(ctx, `
 		SELECT `+accountSummaryColumns+`
 		FROM `+accountWithOwner+`
@@ -249,12 +253,13 @@ func (db *DB) AdminAccounts(ctx context.Context, query string, limit int) ([]Acc
 }
 
 // AdminAccount returns the account with that public id, or ENOTFOUND.
-func (db *DB) AdminAccount(ctx context.Context, sid string) (*AccountDetail, error) {
+func (db *DB) AdminAccount(ctx context.Context, sid string) (_ *AccountDetail, err error) {
+	defer wrap(&err, "AdminAccount")
 	if !roster.ValidSID(roster.PrefixAccount, sid) {
 		return nil, roster.Errorf(roster.ENOTFOUND, "%q is not an account id: they look like AC followed by 32 hex digits.", sid)
 	}
 	var d AccountDetail
-	err := scanAccountSummary(db.Pool.QueryRow(ctx, `
+	err = scanAccountSummary(db.Pool.QueryRow(ctx, `
 		SELECT `+accountSummaryColumns+`,
 			(SELECT count(*) FROM invitations i WHERE i.account_id = a.id AND i.status = 'pending' AND i.expires_at > now())
 		FROM `+accountWithOwner+`
@@ -274,7 +279,8 @@ func (db *DB) AdminAccount(ctx context.Context, sid string) (*AccountDetail, err
 // account's lock. The former Owner becomes an Administrator and both are
 // mailed. The audit event has no actor: origin says where it
 // came from.
-func (db *DB) AdminTransferOwnership(ctx context.Context, accountSID, newOwner string, origin roster.Origin) (*roster.MemberChange, error) {
+func (db *DB) AdminTransferOwnership(ctx context.Context, accountSID, newOwner string, origin roster.Origin) (_ *roster.MemberChange, err error) {
+	defer wrap(&err, "AdminTransferOwnership")
 	acct, err := db.AdminAccount(ctx, accountSID)
 	if err != nil {
 		return nil, err
@@ -343,12 +349,13 @@ func (db *DB) AdminTransferOwnership(ctx context.Context, accountSID, newOwner s
 // whichever account it is: its link stops working and an unsent mail is
 // cancelled, as Revoke does. The audit event has no actor: origin says where
 // it came from. An invitation no longer pending is ECONFLICT.
-func (db *DB) AdminRevokeInvitation(ctx context.Context, sid string, origin roster.Origin) (*roster.Invitation, error) {
+func (db *DB) AdminRevokeInvitation(ctx context.Context, sid string, origin roster.Origin) (_ *roster.Invitation, err error) {
+	defer wrap(&err, "AdminRevokeInvitation")
 	if !roster.ValidSID(roster.PrefixInvitation, sid) {
 		return nil, roster.Errorf(roster.ENOTFOUND, "%q is not an invitation id: they look like IN followed by 32 hex digits.", sid)
 	}
 	var inv roster.Invitation
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		var accountID int64
 		if err := tx.QueryRow(ctx, `SELECT account_id FROM invitations WHERE sid = $1`, sid).Scan(&accountID); err == pgx.ErrNoRows {
 			return roster.Errorf(roster.ENOTFOUND, "No invitation has the id %s.", sid)
@@ -385,6 +392,7 @@ func (db *DB) AdminRevokeInvitation(ctx context.Context, sid string, origin rost
 // oldest mail not yet sent (0 when none waits). Every count runs on a
 // partial index, so a scrape stays cheap however much mail was ever sent.
 func (db *DB) OutboxCounts(ctx context.Context) (queued, retrying, failed int, oldest time.Duration, err error) {
+	defer wrap(&err, "OutboxCounts")
 	var oldestSeconds float64
 	err = db.Pool.QueryRow(ctx, `
 		SELECT count(*) FILTER (WHERE status = 'queued'),

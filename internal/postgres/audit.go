@@ -13,17 +13,18 @@ import (
 
 // auditEntry is one event to append, in the transaction of its change.
 type auditEntry struct {
-	AccountID    int64
-	ActorID      *int64
-	Action       roster.AuditAction
-	TargetID     *int64
-	TargetEmail  string
-	InvitationID *int64
-	RolesBefore  roster.RoleSet
-	RolesAfter   roster.RoleSet
-	Detail       string
-	Data         *roster.AuditData // what changed, as data; nil for none
-	Origin       roster.Origin
+	AccountID      int64  // 0 for an organization's own event
+	OrganizationID *int64 // nil: the account's organization, if any
+	ActorID        *int64
+	Action         roster.AuditAction
+	TargetID       *int64
+	TargetEmail    string
+	InvitationID   *int64
+	RolesBefore    roster.RoleSet
+	RolesAfter     roster.RoleSet
+	Detail         string
+	Data           *roster.AuditData // what changed, as data; nil for none
+	Origin         roster.Origin
 }
 
 func nullableRoles(r roster.RoleSet) []string {
@@ -34,7 +35,8 @@ func nullableRoles(r roster.RoleSet) []string {
 }
 
 // writeAudit appends an event. The actor's email is copied so the log reads
-// the same after people change.
+// the same after people change. An event in a managed account also carries
+// its organization, so that the organization's log shows it.
 func writeAudit(ctx context.Context, tx pgx.Tx, e auditEntry) error {
 	var data []byte
 	if e.Data != nil {
@@ -44,11 +46,12 @@ func writeAudit(ctx context.Context, tx pgx.Tx, e auditEntry) error {
 		}
 	}
 	_, err := tx.Exec(ctx, `
-		INSERT INTO audit_events (account_id, actor_id, actor_email, action, target_id, target_email,
+		INSERT INTO audit_events (account_id, organization_id, actor_id, actor_email, action, target_id, target_email,
 			invitation_id, roles_before, roles_after, ip, via, detail, data)
-		VALUES ($1, $2, coalesce((SELECT email FROM users WHERE id = $2), ''), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		VALUES (NULLIF($1::bigint, 0), coalesce($12, (SELECT organization_id FROM accounts WHERE id = $1)),
+			$2, coalesce((SELECT email FROM users WHERE id = $2), ''), $3, $4, $5, $6, $7, $8, $9, $10, $11, $13)`,
 		e.AccountID, e.ActorID, string(e.Action), e.TargetID, e.TargetEmail, e.InvitationID,
-		nullableRoles(e.RolesBefore), nullableRoles(e.RolesAfter), e.Origin.IP, e.Origin.Via, e.Detail, data)
+		nullableRoles(e.RolesBefore), nullableRoles(e.RolesAfter), e.Origin.IP, e.Origin.Via, e.Detail, e.OrganizationID, data)
 	return err
 }
 
@@ -83,12 +86,8 @@ func (db *DB) ListAudit(ctx context.Context, accountID int64, f roster.AuditFilt
 		if err := rows.Scan(&e.ID, &action, &e.ActorEmail, &e.ActorName, &e.TargetEmail, &before, &after, &e.IP, &e.Via, &e.Detail, &data, &e.CreatedAt); err != nil {
 			return nil, err
 		}
-		if data != nil {
-			// Read leniently: a field this version does not know is ignored,
-			// and one it misses stays empty.
-			if err := json.Unmarshal(data, &e.Data); err != nil {
-				return nil, err
-			}
+		if err := readAuditData(data, &e); err != nil {
+			return nil, err
 		}
 		e.Action = roster.AuditAction(action)
 		if before != nil {
@@ -107,4 +106,14 @@ func (db *DB) ListAudit(ctx context.Context, accountID int64, f roster.AuditFilt
 		page.Next = strconv.FormatInt(page.Events[limit-1].ID, 10)
 	}
 	return page, nil
+}
+
+// readAuditData reads an event's data column into e.Data; NULL (an older
+// event, or one without data) leaves it empty. Read leniently: a field this
+// version does not know is ignored, and one it misses stays empty.
+func readAuditData(data []byte, e *roster.AuditEvent) error {
+	if data == nil {
+		return nil
+	}
+	return json.Unmarshal(data, &e.Data)
 }

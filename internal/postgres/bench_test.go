@@ -94,24 +94,25 @@ FROM bench_people p JOIN users u ON u.sid = 'US' || md5('bench-user-' || p.i)
 CROSS JOIN accounts a WHERE a.sid = 'AC' || md5('bench-account')
 ORDER BY p.i;
 
-INSERT INTO invitations (sid, account_id, email, roles, token_hash, invited_by, created_at, sent_at, expires_at, status, status_reason, status_at)
+INSERT INTO invitations (sid, account_id, email, roles, token_hash, invited_by, created_at, sent_at, expires_at, status, status_reason, status_by, status_at)
 SELECT 'IN' || md5('bench-invitation-' || i), a.id, 'invitee' || i || '@corp' || (i % 50) || '.example',
        CASE WHEN i % 10 = 0 THEN '{administrator}' ELSE '{developer}' END::text[],
        sha256(convert_to('bench-invitation-' || i, 'UTF8')), a.created_by,
        now() - make_interval(hours => i), now() - make_interval(hours => i), now() - make_interval(hours => i) + interval '7 days',
        CASE WHEN i <= 150 THEN 'pending' WHEN i <= 180 THEN 'revoked' ELSE 'declined' END,
-       CASE WHEN i <= 150 THEN '' WHEN i <= 180 THEN 'Revoked by Olive Owner' ELSE 'Declined by the invitee' END,
+       CASE WHEN i <= 150 THEN '' WHEN i <= 180 THEN 'revoked' ELSE 'declined' END,
+       CASE WHEN i <= 150 THEN NULL ELSE a.created_by END,
        CASE WHEN i <= 150 THEN NULL ELSE now() - make_interval(hours => i / 2) END
 FROM generate_series(1, 200) AS i CROSS JOIN accounts a WHERE a.sid = 'AC' || md5('bench-account');
 
-INSERT INTO email_outbox (kind, account_id, invitation_id, to_addr, subject, status, attempts, created_at, sent_at)
-SELECT 'invitation', i.account_id, i.id, i.email, 'You are invited to Bench Co', 'sent', 1, i.sent_at, i.sent_at
+INSERT INTO email_outbox (kind, account_id, invitation_id, to_addr, payload, status, attempts, created_at, sent_at)
+SELECT 'invitation', i.account_id, i.id, i.email, '{"account_name": "Bench Co"}', 'sent', 1, i.sent_at, i.sent_at
 FROM invitations i JOIN accounts a ON a.id = i.account_id WHERE a.sid = 'AC' || md5('bench-account');
 
--- The outbox keeps every mail ever sent (bodies cleared): one verification
+-- The outbox keeps every mail ever sent (tokens erased): one verification
 -- mail per member, so that it is not a table of 200 rows.
-INSERT INTO email_outbox (kind, to_addr, subject, status, attempts, created_at, sent_at)
-SELECT 'verify_email', u.email, 'Verify your email', 'sent', 1, u.created_at, u.created_at
+INSERT INTO email_outbox (kind, to_addr, payload, status, attempts, created_at, sent_at)
+SELECT 'verify_email', u.email, jsonb_build_object('name', u.name), 'sent', 1, u.created_at, u.created_at
 FROM users u ORDER BY u.id;
 COMMIT;
 -- END SEED

@@ -142,8 +142,14 @@ func mapError(err error) error {
 			return roster.Refuse(roster.EINVALID, roster.ReasonBadRoleSet)
 		case "memberships_one_owner", "memberships_exactly_one_owner":
 			return roster.Refuse(roster.ECONFLICT, roster.ReasonOneOwner)
-		case "invitations_one_pending":
+		case "invitations_one_pending", "organization_invitations_one_pending":
 			return roster.Refuse(roster.EINVALID, roster.ReasonAlreadyInvited)
+		case "organization_invitations_roles_valid":
+			return roster.Refuse(roster.EINVALID, roster.ReasonBadRoleSet)
+		case "organization_members_one_owner", "organization_members_exactly_one_owner":
+			return roster.Refuse(roster.ECONFLICT, roster.ReasonOneOrgOwner)
+		case "organization_members_one_organization", "organization_members_pkey":
+			return roster.Refuse(roster.ECONFLICT, roster.ReasonManagedElsewhere)
 		}
 	}
 	return err

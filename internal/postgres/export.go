@@ -24,8 +24,9 @@ const exportPage = 500
 // own query, so at most one page is held in memory and no connection stays
 // borrowed while emit writes to a slow client. Events written after the
 // export starts are not in it.
-func (db *DB) ExportAudit(ctx context.Context, actor *roster.Membership, f roster.AuditFilter, format string, origin roster.Origin, emit func(roster.AuditEvent) error) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+func (db *DB) ExportAudit(ctx context.Context, actor *roster.Membership, f roster.AuditFilter, format string, origin roster.Origin, emit func(roster.AuditEvent) error) (err error) {
+	defer wrap(&err, "ExportAudit")
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := actorRolesUnderLock(ctx, tx, actor.Account.ID, actor.User.ID, roster.ViewAuditLog); err != nil {
 			return err
 		}

@@ -13,7 +13,7 @@ import (
 const invitationColumns = `i.id, i.sid, i.account_id, a.sid, a.name, i.email, i.roles, i.invited_by,
 	coalesce(inv.name, ''), i.created_at, i.sent_at, i.expires_at, i.status, i.status_reason, coalesce(sb.name, ''),
 	coalesce((SELECT o.status FROM email_outbox o WHERE o.invitation_id = i.id AND o.status <> 'cancelled' ORDER BY o.id DESC LIMIT 1), ''),
-	now()`
+	now(), a.require_two_factor`
 
 const invitationFrom = `invitations i JOIN accounts a ON a.id = i.account_id LEFT JOIN users inv ON inv.id = i.invited_by
 	LEFT JOIN users sb ON sb.id = i.status_by`
@@ -22,7 +22,7 @@ func scanInvitation(row pgx.Row, inv *roster.Invitation) error {
 	var roles []string
 	var status, reason, delivery string
 	if err := row.Scan(&inv.ID, &inv.SID, &inv.AccountID, &inv.AccountSID, &inv.AccountName, &inv.Email, &roles, &inv.InvitedByID,
-		&inv.InvitedBy, &inv.CreatedAt, &inv.SentAt, &inv.ExpiresAt, &status, &reason, &inv.StatusBy, &delivery, &inv.AsOf); err != nil {
+		&inv.InvitedBy, &inv.CreatedAt, &inv.SentAt, &inv.ExpiresAt, &status, &reason, &inv.StatusBy, &delivery, &inv.AsOf, &inv.AccountRequiresTwoFactor); err != nil {
 		return err
 	}
 	inv.StatusReason = roster.CloseReason(reason)
@@ -249,15 +249,30 @@ func (db *DB) InvitationByToken(ctx context.Context, token string) (_ *roster.In
 	return &inv, nil
 }
 
+// lockAccountThenInvitation locks the account of the invitation matching
+// where, then the invitation, and loads it: the order every change of an
+// account takes (account first), so that an invitee accepting while an
+// Administrator resends or revokes waits instead of deadlocking.
+func lockAccountThenInvitation(ctx context.Context, tx pgx.Tx, where string, inv *roster.Invitation, args ...any) error {
+	var accountID int64
+	if err := tx.QueryRow(ctx, `SELECT i.account_id FROM invitations i WHERE `+where, args...).Scan(&accountID); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, accountID); err != nil {
+		return err
+	}
+	return loadInvitation(ctx, tx, where+` FOR UPDATE OF i`, inv, args...)
+}
+
 // findForInvitee locks the invitation the invitee refers to and checks that
 // it is theirs to answer: usable now, addressed to their email, and either
 // proven by the link's token or answered by a verified login.
 func (db *DB) findForInvitee(ctx context.Context, tx pgx.Tx, user *roster.User, ref roster.InvitationRef, inv *roster.Invitation) error {
 	var err error
 	if ref.Token != "" {
-		err = loadInvitation(ctx, tx, `i.token_hash = $1 FOR UPDATE OF i`, inv, hashToken(ref.Token))
+		err = lockAccountThenInvitation(ctx, tx, `i.token_hash = $1`, inv, hashToken(ref.Token))
 	} else {
-		err = loadInvitation(ctx, tx, `i.sid = $1 AND i.email = $2 FOR UPDATE OF i`, inv, ref.SID, user.Email)
+		err = lockAccountThenInvitation(ctx, tx, `i.sid = $1 AND i.email = $2`, inv, ref.SID, user.Email)
 	}
 	if err != nil {
 		return mapError(err)
@@ -294,7 +309,17 @@ func (db *DB) AcceptInvitation(ctx context.Context, user *roster.User, ref roste
 }
 
 func acceptLocked(ctx context.Context, tx pgx.Tx, userID int64, inv *roster.Invitation, proven bool, origin roster.Origin) error {
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, inv.AccountID); err != nil {
+	// The account's requirement and the user's second factor, read under
+	// the account's lock: an invitation to an account that requires
+	// two-factor sign-in is accepted only by a login that has it.
+	var a roster.Account
+	var u roster.User
+	if err := tx.QueryRow(ctx, `
+		SELECT a.name, a.require_two_factor, u.two_factor_at
+		FROM accounts a, users u WHERE a.id = $1 AND u.id = $2 FOR UPDATE OF a`, inv.AccountID, userID).Scan(&a.Name, &a.RequireTwoFactor, &u.TwoFactorAt); err != nil {
+		return err
+	}
+	if err := roster.CheckJoin(&u, &a); err != nil {
 		return err
 	}
 	tag, err := tx.Exec(ctx, `
@@ -353,7 +378,7 @@ func (db *DB) SignUpAndAccept(ctx context.Context, nu roster.NewUser, token stri
 	var u roster.User
 	var inv roster.Invitation
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
-		if err := loadInvitation(ctx, tx, `i.token_hash = $1 FOR UPDATE OF i`, &inv, hashToken(token)); err != nil {
+		if err := lockAccountThenInvitation(ctx, tx, `i.token_hash = $1`, &inv, hashToken(token)); err != nil {
 			return mapError(err)
 		}
 		if err := inv.CheckUsable(inv.AsOf); err != nil {
@@ -393,11 +418,15 @@ func (db *DB) PendingInvitationsFor(ctx context.Context, userID int64) (_ []rost
 }
 
 // CountPendingInvitationsFor counts the usable invitations addressed to the
-// login's email; 0 while its address is not verified.
+// login's email, to accounts and to organizations; 0 while its address is
+// not verified.
 func (db *DB) CountPendingInvitationsFor(ctx context.Context, userID int64) (n int, err error) {
 	defer wrap(&err, "CountPendingInvitationsFor")
-	err = db.Pool.QueryRow(ctx, `SELECT count(*) FROM invitations i
-		WHERE `+addressedToVerified+` AND i.status = 'pending' AND i.expires_at > now()`, userID).Scan(&n)
+	err = db.Pool.QueryRow(ctx, `
+		SELECT (SELECT count(*) FROM invitations i
+		         WHERE `+addressedToVerified+` AND i.status = 'pending' AND i.expires_at > now())
+		     + (SELECT count(*) FROM organization_invitations i
+		         WHERE `+addressedToVerified+` AND i.status = 'pending' AND i.expires_at > now())`, userID).Scan(&n)
 	return n, err
 }
 

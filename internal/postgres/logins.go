@@ -22,12 +22,13 @@ func touchEvery(idle time.Duration) time.Duration {
 }
 
 // errDeactivated answers a deactivated login that proved its password.
-var errDeactivated = roster.Errorf(roster.EFORBIDDEN, "This login has been deactivated, so it can't sign in. If you think that's a mistake, ask whoever runs Roster for your organisation to reactivate it.")
+var errDeactivated = roster.Errorf(roster.EFORBIDDEN, "This login has been deactivated, so it can't sign in. If you think that's a mistake, ask an administrator of your organization, or whoever runs Roster, to reactivate it.")
 
 // CreateLogin records a new signed-in session for the user and returns its
 // id, which the web session keeps. A deactivated user gets EFORBIDDEN: every
 // way of signing in passes here, after the password was checked.
-func (db *DB) CreateLogin(ctx context.Context, userID int64, ip, userAgent string) (string, error) {
+func (db *DB) CreateLogin(ctx context.Context, userID int64, ip, userAgent string) (_ string, err error) {
+	defer wrap(&err, "CreateLogin")
 	var b [24]byte
 	rand.Read(b[:])
 	id := base64.RawURLEncoding.EncodeToString(b[:])
@@ -45,13 +46,15 @@ func (db *DB) CreateLogin(ctx context.Context, userID int64, ip, userAgent strin
 
 // LoginUser returns the user of a live login: not revoked, seen within idle,
 // created within absolute, and the user not deactivated. Otherwise ENOTFOUND
-// (the caller treats the request as signed out). It refreshes last_seen_at
+// (the caller treats the request as signed out), so a deactivation ends
+// every session on its next request. It refreshes last_seen_at
 // once it is older than touchEvery(idle), judged by the database's clock like
 // the idle check.
-func (db *DB) LoginUser(ctx context.Context, loginID string, idle, absolute time.Duration) (*roster.User, error) {
+func (db *DB) LoginUser(ctx context.Context, loginID string, idle, absolute time.Duration) (_ *roster.User, err error) {
+	defer wrap(&err, "LoginUser")
 	var u roster.User
 	var stale bool
-	err := scanUser(db.Pool.QueryRow(ctx, `
+	err = scanUser(db.Pool.QueryRow(ctx, `
 		SELECT `+userColumns+`, l.last_seen_at < now() - $4::interval
 		FROM logins l JOIN users u ON u.id = l.user_id
 		WHERE l.id = $1 AND l.revoked_at IS NULL AND u.deactivated_at IS NULL
@@ -69,22 +72,25 @@ func (db *DB) LoginUser(ctx context.Context, loginID string, idle, absolute time
 }
 
 // RevokeLogin ends one signed-in session for good.
-func (db *DB) RevokeLogin(ctx context.Context, loginID string) error {
-	_, err := db.Pool.Exec(ctx, `UPDATE logins SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, loginID)
+func (db *DB) RevokeLogin(ctx context.Context, loginID string) (err error) {
+	defer wrap(&err, "RevokeLogin")
+	_, err = db.Pool.Exec(ctx, `UPDATE logins SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, loginID)
 	return err
 }
 
 // RevokeAllLogins ends every signed-in session of the user ("Sign out
 // everywhere").
-func (db *DB) RevokeAllLogins(ctx context.Context, userID int64) error {
-	_, err := db.Pool.Exec(ctx, `UPDATE logins SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, userID)
+func (db *DB) RevokeAllLogins(ctx context.Context, userID int64) (err error) {
+	defer wrap(&err, "RevokeAllLogins")
+	_, err = db.Pool.Exec(ctx, `UPDATE logins SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, userID)
 	return err
 }
 
 // CountLogins returns how many live sessions the user has.
-func (db *DB) CountLogins(ctx context.Context, userID int64) (int, error) {
+func (db *DB) CountLogins(ctx context.Context, userID int64) (_ int, err error) {
+	defer wrap(&err, "CountLogins")
 	var n int
-	err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM logins WHERE user_id = $1 AND revoked_at IS NULL`, userID).Scan(&n)
+	err = db.Pool.QueryRow(ctx, `SELECT count(*) FROM logins WHERE user_id = $1 AND revoked_at IS NULL`, userID).Scan(&n)
 	return n, err
 }
 
@@ -101,15 +107,17 @@ func (db *DB) LoginFailures(ctx context.Context, email, ip string, window time.D
 
 // RecordLoginFailure notes one failed sign-in, and forgets those older than a
 // day so the table stays small.
-func (db *DB) RecordLoginFailure(ctx context.Context, email, ip string) error {
-	_, err := db.Pool.Exec(ctx, `
+func (db *DB) RecordLoginFailure(ctx context.Context, email, ip string) (err error) {
+	defer wrap(&err, "RecordLoginFailure")
+	_, err = db.Pool.Exec(ctx, `
 		WITH gone AS (DELETE FROM login_failures WHERE created_at < now() - interval '1 day')
 		INSERT INTO login_failures (email, ip) VALUES ($1, $2)`, email, ip)
 	return err
 }
 
 // ClearLoginFailures forgets the failures for an email after a good sign-in.
-func (db *DB) ClearLoginFailures(ctx context.Context, email string) error {
-	_, err := db.Pool.Exec(ctx, `DELETE FROM login_failures WHERE email = $1`, email)
+func (db *DB) ClearLoginFailures(ctx context.Context, email string) (err error) {
+	defer wrap(&err, "ClearLoginFailures")
+	_, err = db.Pool.Exec(ctx, `DELETE FROM login_failures WHERE email = $1`, email)
 	return err
 }

@@ -79,29 +79,38 @@ type guarded struct {
 // guardChange is the one gate of every path that removes or demotes a member
 // or moves ownership: remove, role change, leave, transfer. It locks the
 // account row, which serialises all membership changes of the account, then
-// re-reads the actor's and the target's memberships under that lock and asks
-// roster.Authorize. Two administrators acting at once are decided one after
-// the other, each on what the other left.
+// re-reads the actor's access (their own membership and their organization
+// role, actorAccessLocked) and the target's membership under that lock and
+// asks roster.Authorize. Two administrators acting at once are decided one
+// after the other, each on what the other left. Leaving needs a membership of
+// one's own; a new Owner must be an active login, whose row stays
+// share-locked so that a deactivation waits for the transfer.
 func guardChange(ctx context.Context, tx pgx.Tx, act roster.Action, accountID, actorID int64, targetSID string, roles roster.RoleSet) (*guarded, error) {
 	var g guarded
 	if err := tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = $1 FOR UPDATE`, accountID).Scan(accountDest(&g.account)...); err != nil {
 		return nil, mapError(err)
 	}
-	load := func(where string, arg any, m *roster.Membership) error {
-		return scanMembership(tx.QueryRow(ctx, `
-			SELECT `+membershipColumns+`
-			FROM `+membershipFrom+`
-			WHERE m.account_id = $1 AND `+where, accountID, arg), m)
+	access, direct, err := actorAccessLocked(ctx, tx, &g.account, actorID)
+	if err != nil {
+		return nil, err // no longer has access: not found
 	}
-	if err := load(`u.id = $2`, actorID, &g.actor); err != nil {
-		return nil, mapError(err) // the actor is no longer a member: not found
+	if act == roster.ActLeave && direct == nil {
+		return nil, errNotFound() // nothing of their own to leave
 	}
+	if err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, actorID), &g.actor.User); err != nil {
+		return nil, mapError(err)
+	}
+	g.actor.Account, g.actor.Roles, g.actor.ViaOrganization, g.actor.Direct = g.account, access.Roles, access.ViaOrganization, direct
 	var target *roster.Member
 	if act != roster.ActLeave {
 		if !roster.ValidSID(roster.PrefixUser, targetSID) {
 			return nil, errNotFound()
 		}
-		if err := load(`u.sid = $2`, targetSID, &g.target); err != nil {
+		err := scanMembership(tx.QueryRow(ctx, `
+			SELECT `+membershipColumns+`
+			FROM `+membershipFrom+`
+			WHERE m.account_id = $1 AND u.sid = $2`, accountID, targetSID), &g.target)
+		if err != nil {
 			return nil, roster.Refuse(roster.ENOTFOUND, roster.ReasonNoLongerMember)
 		}
 		t := g.target.Member()
@@ -110,7 +119,27 @@ func guardChange(ctx context.Context, tx pgx.Tx, act roster.Action, accountID, a
 	if err := roster.Authorize(act, g.actor.Member(), target, roles); err != nil {
 		return nil, err
 	}
+	if act == roster.ActTransfer {
+		if err := checkActiveLocked(ctx, tx, g.target.User.ID); err != nil {
+			return nil, err
+		}
+	}
 	return &g, nil
+}
+
+// checkActiveLocked share-locks a user's row and refuses a deactivated
+// login: someone about to become an Owner must be able to sign in. The lock
+// makes a deactivation of that user wait for this transaction, which then
+// finds them an Owner and refuses.
+func checkActiveLocked(ctx context.Context, tx pgx.Tx, userID int64) error {
+	var deactivated bool
+	if err := tx.QueryRow(ctx, `SELECT deactivated_at IS NOT NULL FROM users WHERE id = $1 FOR SHARE`, userID).Scan(&deactivated); err != nil {
+		return mapError(err)
+	}
+	if deactivated {
+		return roster.Refuse(roster.ECONFLICT, roster.ReasonDeactivated)
+	}
+	return nil
 }
 
 // ChangeRoles sets the target's roles. Lowering an Administrator needs

@@ -50,10 +50,10 @@ func enqueueMail(ctx context.Context, tx pgx.Tx, m roster.Mail) (id int64, err e
 		return 0, err
 	}
 	if err := tx.QueryRow(ctx, `
-		INSERT INTO email_outbox (kind, account_id, invitation_id, to_addr, payload)
-		VALUES ($1, $2, $3, $4, $5)
+		INSERT INTO email_outbox (kind, account_id, invitation_id, organization_id, organization_invitation_id, to_addr, payload)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		RETURNING id`,
-		string(m.Kind), m.AccountID, m.InvitationID, m.To, payload).Scan(&id); err != nil {
+		string(m.Kind), m.AccountID, m.InvitationID, m.OrganizationID, m.OrgInvitationID, m.To, payload).Scan(&id); err != nil {
 		return 0, fmt.Errorf("queueing %s mail: %w", m.Kind, err)
 	}
 	_, err = tx.Exec(ctx, `SELECT pg_notify($1, '')`, outboxChannel)
@@ -92,6 +92,17 @@ func cancelInvitationMail(ctx context.Context, tx pgx.Tx, invitationID int64) er
 		SET status = 'cancelled', `+eraseSecret+`, locked_until = NULL
 		WHERE invitation_id = $1 AND status IN ('queued', 'retrying')`,
 		invitationID)
+	return err
+}
+
+// cancelOrgInvitationMail is cancelInvitationMail for an organization
+// invitation.
+func cancelOrgInvitationMail(ctx context.Context, tx pgx.Tx, orgInvitationID int64) error {
+	_, err := tx.Exec(ctx, `
+		UPDATE email_outbox
+		SET status = 'cancelled', `+eraseSecret+`, locked_until = NULL
+		WHERE organization_invitation_id = $1 AND status IN ('queued', 'retrying')`,
+		orgInvitationID)
 	return err
 }
 

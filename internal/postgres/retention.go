@@ -20,9 +20,10 @@ const auditRetentionLock = 72170502
 const retentionBatch = 5000
 
 // AuditRetention returns how many months the account keeps its audit events.
-func (db *DB) AuditRetention(ctx context.Context, accountID int64) (int, error) {
+func (db *DB) AuditRetention(ctx context.Context, accountID int64) (_ int, err error) {
+	defer wrap(&err, "AuditRetention")
 	var months int
-	err := db.Pool.QueryRow(ctx, `SELECT audit_retention_months FROM accounts WHERE id = $1`, accountID).Scan(&months)
+	err = db.Pool.QueryRow(ctx, `SELECT audit_retention_months FROM accounts WHERE id = $1`, accountID).Scan(&months)
 	return months, mapError(err)
 }
 
@@ -30,7 +31,8 @@ func (db *DB) AuditRetention(ctx context.Context, accountID int64) (int, error) 
 // events. Only members who may edit the account's settings may; that is
 // checked again here under the account's lock. The change is audited, and a
 // shorter retention takes effect at the retention job's next run.
-func (db *DB) SetAuditRetention(ctx context.Context, actor *roster.Membership, months int, origin roster.Origin) error {
+func (db *DB) SetAuditRetention(ctx context.Context, actor *roster.Membership, months int, origin roster.Origin) (err error) {
+	defer wrap(&err, "SetAuditRetention")
 	if !actor.Roles.Can(roster.EditSettings) {
 		return roster.Errorf(roster.EFORBIDDEN, "Only the Owner and Administrators can change how long the audit log is kept.")
 	}
@@ -72,6 +74,7 @@ func (db *DB) SetAuditRetention(ctx context.Context, actor *roster.Membership, m
 // trigger lets a DELETE through only with that setting and only for an event
 // older than its account's retention.
 func (db *DB) PruneAudit(ctx context.Context) (deleted int64, ran bool, err error) {
+	defer wrap(&err, "PruneAudit")
 	for {
 		var locked bool
 		var n int64

@@ -14,10 +14,15 @@ import (
 	"roster/internal/roster"
 )
 
-const userColumns = `u.id, u.sid, u.email, u.name, u.email_verified_at, u.created_at`
+const userColumns = `u.id, u.sid, u.email, u.name, u.email_verified_at, u.created_at, u.two_factor_at`
+
+// userDest is where userColumns scan to.
+func userDest(u *roster.User) []any {
+	return []any{&u.ID, &u.SID, &u.Email, &u.Name, &u.EmailVerifiedAt, &u.CreatedAt, &u.TwoFactorAt}
+}
 
 func scanUser(row pgx.Row, u *roster.User, extra ...any) error {
-	return row.Scan(append([]any{&u.ID, &u.SID, &u.Email, &u.Name, &u.EmailVerifiedAt, &u.CreatedAt}, extra...)...)
+	return row.Scan(append(userDest(u), extra...)...)
 }
 
 // VerifyEmailTTL is how long an email verification link stays valid.

@@ -22,6 +22,31 @@ const (
 	AuditPasswordReset      AuditAction = "user.password_reset"
 	AuditAccountRenamed     AuditAction = "account.renamed"
 	AuditInviteTTLChanged   AuditAction = "account.invite_ttl_changed"
+	AuditMemberAdded        AuditAction = "member.added" // given access from the Admin Center
+
+	// Organization events. Those about one account (created, moved in or
+	// out) are in that account's log too.
+	AuditOrgCreated             AuditAction = "organization.created"
+	AuditOrgRenamed             AuditAction = "organization.renamed"
+	AuditOrgTransferred         AuditAction = "organization.ownership_transferred"
+	AuditOrgInvitationSent      AuditAction = "organization.invitation_sent"
+	AuditOrgInvitationResent    AuditAction = "organization.invitation_resent"
+	AuditOrgInvitationRevoked   AuditAction = "organization.invitation_revoked"
+	AuditOrgInvitationAccepted  AuditAction = "organization.invitation_accepted"
+	AuditOrgInvitationDeclined  AuditAction = "organization.invitation_declined"
+	AuditOrgRoleChanged         AuditAction = "organization.role_changed"
+	AuditOrgUserRenamed         AuditAction = "organization.user_renamed"
+	AuditOrgUserDeactivated     AuditAction = "organization.user_deactivated"
+	AuditOrgUserReactivated     AuditAction = "organization.user_reactivated"
+	AuditOrgPasswordReset       AuditAction = "organization.password_reset"
+	AuditOrgUserRemoved         AuditAction = "organization.user_removed"
+	AuditOrgIndependentRemoved  AuditAction = "organization.independent_user_removed"
+	AuditOrgAccountCreated      AuditAction = "organization.account_created"
+	AuditOrgAccountMovedIn      AuditAction = "organization.account_moved_in"
+	AuditOrgAccountMovedOut     AuditAction = "organization.account_moved_out"
+	AuditOrgAccountOwnerChanged AuditAction = "organization.account_owner_changed"
+	AuditTwoFactorRequired      AuditAction = "account.two_factor_required"
+	AuditTwoFactorOptional      AuditAction = "account.two_factor_not_required"
 )
 
 // AuditActions lists every action, for the audit log's filter.
@@ -32,6 +57,24 @@ var AuditActions = []AuditAction{
 	AuditExported, AuditRetentionChanged,
 	AuditUserDeactivated, AuditUserReactivated, AuditPasswordReset,
 	AuditAccountRenamed, AuditInviteTTLChanged,
+	AuditMemberAdded, AuditOrgAccountCreated, AuditOrgAccountMovedIn, AuditOrgAccountMovedOut, AuditOrgAccountOwnerChanged,
+	AuditTwoFactorRequired, AuditTwoFactorOptional,
+}
+
+// OrgAuditActions lists the actions of an organization's audit log, for its
+// filter: the organization's own, then its accounts'.
+var OrgAuditActions = []AuditAction{
+	AuditOrgCreated, AuditOrgRenamed, AuditOrgTransferred,
+	AuditOrgInvitationSent, AuditOrgInvitationResent, AuditOrgInvitationRevoked,
+	AuditOrgInvitationAccepted, AuditOrgInvitationDeclined,
+	AuditOrgRoleChanged, AuditOrgUserRenamed, AuditOrgUserDeactivated, AuditOrgUserReactivated,
+	AuditOrgPasswordReset, AuditOrgUserRemoved, AuditOrgIndependentRemoved,
+	AuditOrgAccountCreated, AuditOrgAccountMovedIn, AuditOrgAccountMovedOut, AuditOrgAccountOwnerChanged,
+	AuditInvitationSent, AuditInvitationResent, AuditInvitationRevoked,
+	AuditInvitationAccepted, AuditInvitationDeclined,
+	AuditMemberAdded, AuditRolesChanged, AuditMemberRemoved, AuditMemberLeft, AuditOwnershipTransfer,
+	AuditUserDeactivated, AuditUserReactivated, AuditPasswordReset,
+	AuditTwoFactorRequired, AuditTwoFactorOptional, AuditAccountRenamed, AuditInviteTTLChanged,
 }
 
 // Label is the action for people.
@@ -69,6 +112,50 @@ func (a AuditAction) Label() string {
 		return "Account renamed"
 	case AuditInviteTTLChanged:
 		return "Invitation lifetime changed"
+	case AuditMemberAdded:
+		return "User added"
+	case AuditOrgCreated:
+		return "Organization created"
+	case AuditOrgRenamed:
+		return "Organization renamed"
+	case AuditOrgTransferred:
+		return "Organization transferred"
+	case AuditOrgInvitationSent:
+		return "Organization invitation sent"
+	case AuditOrgInvitationResent:
+		return "Organization invitation resent"
+	case AuditOrgInvitationRevoked:
+		return "Organization invitation revoked"
+	case AuditOrgInvitationAccepted:
+		return "Organization invitation accepted"
+	case AuditOrgInvitationDeclined:
+		return "Organization invitation declined"
+	case AuditOrgRoleChanged:
+		return "Organization role changed"
+	case AuditOrgUserRenamed:
+		return "User renamed"
+	case AuditOrgUserDeactivated:
+		return "User deactivated"
+	case AuditOrgUserReactivated:
+		return "User reactivated"
+	case AuditOrgPasswordReset:
+		return "Password reset"
+	case AuditOrgUserRemoved:
+		return "User removed from the organization"
+	case AuditOrgIndependentRemoved:
+		return "Independent user removed"
+	case AuditOrgAccountCreated:
+		return "Managed account created"
+	case AuditOrgAccountMovedIn:
+		return "Account moved into the organization"
+	case AuditOrgAccountMovedOut:
+		return "Account moved out of the organization"
+	case AuditOrgAccountOwnerChanged:
+		return "Ownership changed from the Admin Center"
+	case AuditTwoFactorRequired:
+		return "Two-factor sign-in required"
+	case AuditTwoFactorOptional:
+		return "Two-factor sign-in no longer required"
 	}
 	return string(a)
 }
@@ -82,7 +169,11 @@ type Origin struct {
 
 // AuditEvent is one entry of an account's audit log.
 type AuditEvent struct {
-	ID          int64
+	ID int64
+	// AccountSID and AccountName name the account of an event in an
+	// organization's log ("" for the organization's own events).
+	AccountSID  string
+	AccountName string
 	Action      AuditAction
 	ActorEmail  string
 	ActorName   string

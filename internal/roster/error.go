@@ -54,11 +54,45 @@ const (
 	ReasonInviteLimitRecipient  Reason = "invite_limit_recipient"  // params: limit, retry_at
 	ReasonInviteLimitInviter    Reason = "invite_limit_inviter"    // params: limit, retry_at
 	ReasonInviteLimitAccount    Reason = "invite_limit_account"    // params: limit, retry_at
+	ReasonInviteLimitOrg        Reason = "invite_limit_org"        // params: limit, retry_at
 	ReasonVerifyLimit           Reason = "verify_limit"            // params: limit, retry_at
 	ReasonNoPermission          Reason = "no_permission"           // the actor's roles changed meanwhile
 	ReasonAccountMailLimit      Reason = "account_mail_limit"      // params: limit, retry_at
 	ReasonPasswordLimitClient   Reason = "password_limit_client"   // params: limit, retry_at
 	ReasonPasswordLimitLogin    Reason = "password_limit_login"    // params: limit, retry_at
+
+	// Organizations.
+	ReasonManagedElsewhere      Reason = "managed_elsewhere"       // the login is a managed user of another organization
+	ReasonAlreadyManaged        Reason = "already_managed"         // params: email; already a managed user of this organization
+	ReasonNotManaged            Reason = "not_managed"             // the person is not a managed user of the organization
+	ReasonNotAccountOwner       Reason = "not_account_owner"       // only the account's Owner moves it into an organization
+	ReasonOrgOwnerOnly          Reason = "org_owner_only"          // only the Organization Owner transfers the organization
+	ReasonOrgSelf               Reason = "org_self"                // acting on oneself in the Admin Center
+	ReasonOrgOwnerUntouchable   Reason = "org_owner_untouchable"   // acting on the Organization Owner
+	ReasonOrgOwnerByTransfer    Reason = "org_owner_by_transfer"   // Organization Owner is given only by transfer
+	ReasonBadOrgRole            Reason = "bad_org_role"            // not an organization role
+	ReasonOrgAboveOwn           Reason = "org_above_own"           // an organization role above the actor's
+	ReasonDeactivated           Reason = "deactivated"             // the managed user is deactivated
+	ReasonNotDeactivated        Reason = "not_deactivated"         // reactivating an active user
+	ReasonOwnsAccount           Reason = "owns_account"            // params: account; the person owns a managed account
+	ReasonAccountInOrg          Reason = "account_in_org"          // the account already belongs to an organization
+	ReasonAccountNotManaged     Reason = "account_not_managed"     // the account is not one of the organization's
+	ReasonNotActiveMember       Reason = "not_active_member"       // a new Owner must be an active member of the account
+	ReasonAlreadyOwner          Reason = "already_owner"           // Change Ownership to the current Owner
+	ReasonNotIndependent        Reason = "not_independent"         // the person is not an independent user of the organization
+	ReasonGrantAccountRequired  Reason = "grant_account_required"  // roles for an initial grant without an account
+	ReasonOneOrgOwner           Reason = "one_org_owner"           // the one-Organization-Owner rule
+	ReasonAlreadyInvitedOrg     Reason = "already_invited_org"     // a pending invitation to the organization exists
+	ReasonWrongCode             Reason = "wrong_code"              // a second factor that does not match
+	ReasonCodeUsed              Reason = "code_used"               // an app code accepted before (replay)
+	ReasonSecondFactorThrottled Reason = "second_factor_throttled" // too many wrong second factors
+	ReasonAppAlreadyOn          Reason = "app_already_on"          // an authenticator app is set up already
+	ReasonNoAppSetup            Reason = "no_app_setup"            // confirming without a setup in progress
+	ReasonLastFactor            Reason = "last_factor"             // removing the only second factor
+	ReasonTwoFactorOff          Reason = "two_factor_off"          // nothing to turn off or regenerate
+	ReasonTwoFactorRequired     Reason = "two_factor_required"     // params: account
+	ReasonOwnerNeedsTwoFactor   Reason = "owner_needs_two_factor"  // the Owner must have it to require it
+	ReasonBadPasskey            Reason = "bad_passkey"             // a WebAuthn response that does not verify
 )
 
 // Refuse returns an error of kind code for reason; the web layer words it.

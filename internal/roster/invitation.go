@@ -37,6 +37,9 @@ type Invitation struct {
 	// (expired or not) is judged at that instant, never by a web server's
 	// own clock.
 	AsOf time.Time
+	// AccountRequiresTwoFactor: accepting needs a login with a second
+	// factor (RequiresTwoFactor).
+	AccountRequiresTwoFactor bool
 }
 
 // CloseReason says why an invitation is no longer pending.

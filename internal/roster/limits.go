@@ -21,6 +21,11 @@ var (
 	InviteLimitPerInviter = Limit{Max: 200, Window: time.Hour}
 	// Invitation mails from one account.
 	InviteLimitPerAccount = Limit{Max: 500, Window: time.Hour}
+	// Invitation mails from one organization (Invite User, its resends, and
+	// imports, which may invite thousands at once). An organization's
+	// invitations count against this and the per-recipient limit, not the
+	// per-inviter one, which would stop an import after a few hundred rows.
+	InviteLimitPerOrganization = Limit{Max: 20000, Window: time.Hour}
 	// Resends of one invitation.
 	ResendLimitPerInvitation = Limit{Max: 3, Window: time.Hour}
 	// Verification mails to one login, and password reset mails to one

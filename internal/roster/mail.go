@@ -17,7 +17,11 @@ type Mail struct {
 	To           string
 	AccountID    *int64 // the account it concerns, if any
 	InvitationID *int64 // the invitation it carries, if any
-	Data         MailData
+	// OrganizationID and OrgInvitationID are the organization and the
+	// organization invitation it concerns, if any.
+	OrganizationID  *int64
+	OrgInvitationID *int64
+	Data            MailData
 }
 
 // MailData is what a mail states. It is stored as JSON in the outbox, so a
@@ -34,6 +38,9 @@ type MailData struct {
 	RolesBefore []string   `json:"roles_before,omitempty"` // held before a change
 	Token       string     `json:"token,omitempty"`        // the link's secret
 	ExpiresAt   *time.Time `json:"expires_at,omitempty"`   // when the link stops working, as stored
+	// The organization it concerns, named as it was at the change.
+	OrganizationSID  string `json:"organization_sid,omitempty"`
+	OrganizationName string `json:"organization_name,omitempty"`
 }
 
 // MailKind names why a mail is sent; the composer has a template for each.
@@ -50,6 +57,18 @@ const (
 	MailSignUp            MailKind = "sign_up"            // the link that finishes sign-up
 	MailSignUpExisting    MailKind = "sign_up_existing"   // a sign-up with an address that has a login
 	MailPasswordChanged   MailKind = "password_changed"   // after a reset or a change on the profile
+
+	// Organizations.
+	MailOrgInvitation     MailKind = "org_invitation"     // carries an organization invitation's link
+	MailOrgRemoved        MailKind = "org_removed"        // removed from an organization; the login stays
+	MailDeactivated       MailKind = "deactivated"        // the login was deactivated by its organization
+	MailReactivated       MailKind = "reactivated"        // the login was reactivated
+	MailOrgTransferred    MailKind = "org_transferred"    // to the new Organization Owner
+	MailAccessGranted     MailKind = "access_granted"     // given access to an account from the Admin Center
+	MailOwnershipTakenBy  MailKind = "ownership_taken"    // to the former Owner, when the Admin Center changed it
+	MailOwnershipAssigned MailKind = "ownership_assigned" // to the new Owner, when the Admin Center changed it
+	MailTwoFactorOff      MailKind = "two_factor_off"     // the user turned two-factor sign-in off
+	MailRecoveryCodesNew  MailKind = "recovery_codes_new" // the user made new recovery codes
 )
 
 // InvitationMail is the mail that carries an invitation's link token.
@@ -90,6 +109,13 @@ func PasswordChangedMail(u *User) Mail {
 	return Mail{Kind: MailPasswordChanged, To: u.Email, Data: MailData{Name: u.Name}}
 }
 
+// TwoFactorMail tells u that their second factor changed: turned off
+// (MailTwoFactorOff) or new recovery codes made (MailRecoveryCodesNew). It
+// carries no secret; it is there so that someone who did not do it notices.
+func TwoFactorMail(kind MailKind, u *User) Mail {
+	return Mail{Kind: kind, To: u.Email, Data: MailData{Name: u.Name}}
+}
+
 // MemberChangeMails returns the mails a membership change sends: the target
 // of a role change or removal is told; both sides of a transfer are told;
 // someone who leaves is not mailed (they did it themselves), and neither is
@@ -104,6 +130,15 @@ func MemberChangeMails(c MemberChange) []Mail {
 		return Mail{Kind: kind, To: u.Email, AccountID: &c.Account.ID, Data: d}
 	}
 	switch c.Action {
+	case AuditMemberAdded:
+		d := base
+		d.Roles = c.After.Strings()
+		return []Mail{to(MailAccessGranted, c.Target, d)}
+	case AuditOrgAccountOwnerChanged:
+		former, assigned := base, base
+		former.OtherName = c.Target.Name
+		assigned.OtherName = c.Other.Name
+		return []Mail{to(MailOwnershipTakenBy, c.Other, former), to(MailOwnershipAssigned, c.Target, assigned)}
 	case AuditRolesChanged:
 		d := base
 		d.RolesBefore, d.Roles = c.Before.Strings(), c.After.Strings()
@@ -115,6 +150,41 @@ func MemberChangeMails(c MemberChange) []Mail {
 		given.OtherName = c.Target.Name
 		received.OtherName = c.Actor.Name
 		return []Mail{to(MailOwnershipGiven, c.Actor, given), to(MailOwnershipReceived, c.Target, received)}
+	}
+	return nil
+}
+
+// OrgInvitationMail is the mail that carries an organization invitation's
+// link token, and names the account grant it comes with, if any.
+func OrgInvitationMail(inv *OrgInvitation, token string) Mail {
+	d := MailData{
+		OrganizationSID: inv.OrganizationSID, OrganizationName: inv.OrganizationName, ActorName: inv.InvitedBy,
+		Token: token, ExpiresAt: &inv.ExpiresAt,
+	}
+	if inv.HasGrant() {
+		d.AccountSID, d.AccountName, d.Roles = inv.AccountSID, inv.AccountName, inv.Roles.Strings()
+	}
+	return Mail{Kind: MailOrgInvitation, To: inv.Email, OrganizationID: &inv.OrganizationID, OrgInvitationID: &inv.ID, Data: d}
+}
+
+// OrgChangeMails returns the mails an organization change sends: the person
+// removed, deactivated or reactivated is told, and so is the new
+// Organization Owner. Other organization events mail nobody (a password
+// reset mails its link through UserTokenMail).
+func OrgChangeMails(c OrgChange) []Mail {
+	d := MailData{Name: c.Target.Name, OrganizationSID: c.Organization.SID, OrganizationName: c.Organization.Name, ActorName: c.Actor.Name}
+	to := func(kind MailKind) []Mail {
+		return []Mail{{Kind: kind, To: c.Target.Email, OrganizationID: &c.Organization.ID, Data: d}}
+	}
+	switch c.Action {
+	case AuditOrgUserRemoved:
+		return to(MailOrgRemoved)
+	case AuditOrgUserDeactivated:
+		return to(MailDeactivated)
+	case AuditOrgUserReactivated:
+		return to(MailReactivated)
+	case AuditOrgTransferred:
+		return to(MailOrgTransferred)
 	}
 	return nil
 }

@@ -27,4 +27,7 @@ type MemberChange struct {
 	Target  User
 	Before  RoleSet
 	After   RoleSet
+	// Other is the former Owner when the Admin Center changes an account's
+	// Owner (the Actor is then an organization's Owner or Administrator).
+	Other User
 }

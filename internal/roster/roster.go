@@ -16,6 +16,9 @@ type User struct {
 	Name            string
 	EmailVerifiedAt *time.Time
 	CreatedAt       time.Time
+	// TwoFactorAt is when the login turned on two-factor sign-in; nil
+	// while it is off.
+	TwoFactorAt *time.Time
 }
 
 // Verified reports whether the user proved they own their email address.
@@ -29,15 +32,41 @@ type Account struct {
 	InviteTTL   time.Duration // default lifetime of its invitations
 	MemberCount int
 	CreatedAt   time.Time
+	// OrganizationID is the organization the account belongs to, nil for
+	// an independent account.
+	OrganizationID *int64
+	// RequireTwoFactor: every member must sign in with a second factor
+	// (RequiresTwoFactor decides).
+	RequireTwoFactor bool
 }
+
+// Managed reports whether the account belongs to an organization.
+func (a *Account) Managed() bool { return a.OrganizationID != nil }
 
 // Membership is a user's roles in one account, with both sides loaded.
 type Membership struct {
-	Account    Account
-	User       User
+	Account Account
+	User    User
+	// Roles are the roles the user acts with (EffectiveAccess): their own
+	// membership's, or Administrator through their organization.
 	Roles      RoleSet
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
+	// ViaOrganization says Roles come from the user's organization role.
+	ViaOrganization bool
+	// Direct are the roles of the user's own membership, nil when they
+	// have none (they act only through their organization).
+	Direct RoleSet
+	// AdminCenter is the account's organization when the user is its
+	// Owner or an Administrator of it (for the pointer to the Admin
+	// Center), nil otherwise.
+	AdminCenter *OrgRef
+}
+
+// OrgRef names an organization on a page.
+type OrgRef struct {
+	SID  string
+	Name string
 }
 
 // Member returns the membership as the rules see it.
@@ -48,9 +77,13 @@ const (
 	PrefixUser       = "US"
 	PrefixAccount    = "AC"
 	PrefixInvitation = "IN"
+	// PrefixOrganization and PrefixOrgInvitation name an organization and
+	// an invitation to one.
+	PrefixOrganization  = "OR"
+	PrefixOrgInvitation = "OI"
 )
 
-var sidPattern = regexp.MustCompile(`^(US|AC|IN)[0-9a-f]{32}$`)
+var sidPattern = regexp.MustCompile(`^(US|AC|IN|OR|OI)[0-9a-f]{32}$`)
 
 // ValidSID reports whether s is a well-formed public id with the given prefix.
 func ValidSID(prefix, s string) bool {

@@ -79,18 +79,25 @@ func (s *accountPages) home(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *accountPages) settingsForm(w http.ResponseWriter, r *http.Request) error {
-	a := currentMembership(r).Account
-	f := templates.SettingsForm{Name: a.Name, TTLValue: strconv.Itoa(int(a.InviteTTL / (24 * time.Hour))), TTLUnit: "days"}
+	s.render(w, r, http.StatusOK, templates.Settings(s.chrome(r), currentSettings(currentMembership(r))))
+	return nil
+}
+
+// currentSettings is the settings form filled with the account's settings.
+func currentSettings(m *roster.Membership) templates.SettingsForm {
+	a := m.Account
+	f := templates.SettingsForm{Name: a.Name, TTLValue: strconv.Itoa(int(a.InviteTTL / (24 * time.Hour))), TTLUnit: "days",
+		RequireTwoFactor: a.RequireTwoFactor, CanRequire: m.Roles.IsOwner()}
 	if a.InviteTTL%(24*time.Hour) != 0 {
 		f.TTLValue, f.TTLUnit = strconv.Itoa(int(a.InviteTTL/time.Hour)), "hours"
 	}
-	s.render(w, r, http.StatusOK, templates.Settings(s.chrome(r), f))
-	return nil
+	return f
 }
 
 // saveSettings changes the friendly name and the invitation lifetime.
 func (s *accountPages) saveSettings(w http.ResponseWriter, r *http.Request) error {
-	f := templates.SettingsForm{Name: r.PostFormValue("name"), TTLValue: r.PostFormValue("ttl_value"), TTLUnit: r.PostFormValue("ttl_unit")}
+	f := currentSettings(currentMembership(r))
+	f.Name, f.TTLValue, f.TTLUnit = r.PostFormValue("name"), r.PostFormValue("ttl_value"), r.PostFormValue("ttl_unit")
 	name, err := roster.NormalizeName("name", f.Name)
 	var ttl time.Duration
 	if err == nil {

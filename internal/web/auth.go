@@ -112,6 +112,9 @@ func (s *authPages) signIn(w http.ResponseWriter, r *http.Request) error {
 			s.render(w, r, httpStatus(err), templates.SignIn(f, templates.Flash{}))
 		})
 	}
+	if u.HasTwoFactor() {
+		return s.beginSecondStep(w, r, u, f.Next) // twofactor_signin.go
+	}
 	if err := s.startLogin(r, u); err != nil {
 		s.countSignIn(err) // refused for a deactivated login
 		return err

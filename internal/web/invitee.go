@@ -81,6 +81,9 @@ func (s *inviteePages) inviteLanding(w http.ResponseWriter, r *http.Request) err
 		s.render(w, r, http.StatusOK, templates.InviteSignIn(s.chrome(r), sum, templates.SignInToInvitationPath(token)))
 	case !sameEmail(u.Email, inv.Email):
 		s.render(w, r, http.StatusForbidden, templates.InviteWrongUser(s.chrome(r), sum, u.Email))
+	case inv.AccountRequiresTwoFactor && !u.HasTwoFactor():
+		// Walk the invitee through setting it up, then back here.
+		s.render(w, r, http.StatusOK, templates.InviteNeedsTwoFactor(s.chrome(r), sum, templates.TwoFactorSetupPath("", templates.InvitePath(token))))
 	default:
 		s.render(w, r, http.StatusOK, templates.InviteAnswer(s.chrome(r), sum))
 	}
@@ -109,7 +112,13 @@ func (s *inviteePages) inviteSignUp(w http.ResponseWriter, r *http.Request) erro
 		nu.PasswordHash, err = s.Hasher.HashAnonymous(r.Context(), pw)
 	}
 	var u *roster.User
-	if err == nil {
+	switch {
+	case err != nil:
+	case inv.AccountRequiresTwoFactor:
+		// The account requires a second factor: the login is made now, and
+		// accepts once it has one.
+		u, err = s.store.CreateInvitedUser(r.Context(), nu, token)
+	default:
 		u, inv, err = s.store.SignUpAndAccept(r.Context(), nu, token, s.origin(r, "Invitation link (sign-up)"))
 	}
 	if err != nil {
@@ -120,6 +129,11 @@ func (s *inviteePages) inviteSignUp(w http.ResponseWriter, r *http.Request) erro
 	}
 	if err := s.startLogin(r, u); err != nil {
 		return err
+	}
+	if inv.Status == roster.InvitationPending {
+		s.flash(r, templates.FlashSetUpTwoFactorToJoin(inv.AccountName))
+		http.Redirect(w, r, templates.TwoFactorSetupPath("", templates.InvitePath(token)), http.StatusSeeOther)
+		return nil
 	}
 	return s.goToJoinedAccount(w, r, inv)
 }
@@ -184,17 +198,22 @@ func (s *inviteePages) inviteDecline(w http.ResponseWriter, r *http.Request) err
 }
 
 // myInvitations lists the invitations addressed to the signed-in user's
-// email, to accept or decline inside the console. Until the address is
-// verified the list is empty (the store shows nothing) and the page says
-// why: a login made before sign-up proved addresses may hold one that isn't
-// its owner's, so the invitations addressed to it (accounts, inviters,
-// roles) are shown only once the address is proven.
+// email, to accounts and to organizations, to accept or decline inside the
+// console. Until the address is verified the list is empty (the store shows
+// nothing, of either kind) and the page says why: a login made before
+// sign-up proved addresses may hold one that isn't its owner's, so the
+// invitations addressed to it (accounts, organizations, inviters, roles) are
+// shown only once the address is proven.
 func (s *inviteePages) myInvitations(w http.ResponseWriter, r *http.Request) error {
 	invs, err := s.store.PendingInvitationsFor(r.Context(), currentUser(r).ID)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, templates.MyInvitations(s.chrome(r), invs))
+	orgInvs, err := s.store.PendingOrgInvitationsFor(r.Context(), currentUser(r).ID)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, templates.MyInvitations(s.chrome(r), invs, orgInvs))
 	return nil
 }
 

@@ -20,6 +20,7 @@ import (
 // Context keys are unexported types, so no other package can collide.
 type userKey struct{}
 type membershipKey struct{}
+type orgKey struct{}
 
 // Session keys.
 const (
@@ -88,7 +89,8 @@ func (s *site) requireUser(next http.Handler) http.Handler {
 
 // loadAccount takes the account from the URL, never from the session, and
 // loads the caller's membership in it on every request: roles changed or
-// removed elsewhere apply at once. No membership answers 404, so an account
+// removed elsewhere apply at once, and so does an account's requirement of
+// two-factor sign-in, which sends a member without it to set it up. No membership answers 404, so an account
 // the caller is not in cannot be told from one that does not exist. It writes
 // nothing: a GET, even a cross-site navigation, changes no row; the account
 // used last is recorded by switchAccount, a POST.
@@ -100,6 +102,17 @@ func (s *site) loadAccount(next http.Handler) http.Handler {
 			return errNoAccount
 		} else if err != nil {
 			return err
+		}
+		if roster.MustSetUpTwoFactor(u, &m.Account) {
+			// The account requires a second factor that u lacks: set it up
+			// first (docs/rules.md, Two-factor sign-in). Read on every
+			// request, so requiring it applies at once.
+			back := templates.AccountURL(m.Account.SID)
+			if r.Method == http.MethodGet {
+				back = r.URL.RequestURI()
+			}
+			http.Redirect(w, r, templates.TwoFactorSetupPath(m.Account.SID, back), http.StatusSeeOther)
+			return nil
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), membershipKey{}, m)))
 		return nil
@@ -128,7 +141,7 @@ const hstsMaxAge = "max-age=31536000"
 // own URL; they send no Referer anywhere, so the token cannot leak through a
 // link or a fetched resource. The path helpers with an empty token give the
 // prefixes, so they are spelled once, in paths.go.
-var tokenPaths = []string{templates.InvitePath(""), templates.ResetPasswordPath(""), templates.VerifyPath(""), templates.FinishSignUpPath("")}
+var tokenPaths = []string{templates.InvitePath(""), templates.ResetPasswordPath(""), templates.VerifyPath(""), templates.FinishSignUpPath(""), templates.JoinPath("")}
 
 // securityHeaders sets the headers every response carries. It runs before
 // anything else answers (cross-site refusals, body limits, 404s), so no
@@ -136,7 +149,10 @@ var tokenPaths = []string{templates.InvitePath(""), templates.ResetPasswordPath(
 func (s *site) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		// connect-src 'self': the passkey buttons fetch their WebAuthn
+		// challenge from the console (passkeys.js); img-src data: is the
+		// authenticator app's QR code, drawn by the console.
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		for _, p := range tokenPaths {
@@ -257,7 +273,7 @@ func noStore(next http.Handler) http.Handler {
 
 // chrome gathers what the layout needs for this request.
 func (s *site) chrome(r *http.Request) templates.Chrome {
-	c := templates.Chrome{User: currentUser(r), Current: currentMembership(r)}
+	c := templates.Chrome{User: currentUser(r), Current: currentMembership(r), Org: currentOrg(r)}
 	if c.User != nil {
 		// The page itself matters more than its menus: on failure, render
 		// without them and log.
@@ -267,6 +283,15 @@ func (s *site) chrome(r *http.Request) templates.Chrome {
 		}
 		if c.PendingInvitations, err = s.sessionStore.CountPendingInvitationsFor(r.Context(), c.User.ID); err != nil {
 			s.Logger.Warn("counting pending invitations", "request_id", middleware.GetReqID(r.Context()), "err", err)
+		}
+		switch om, err := s.sessionStore.UserOrganization(r.Context(), c.User.ID); {
+		case err == nil:
+			c.InOrganization = true
+			if roster.AuthorizeOrg(roster.OrgActView, om.Member(), roster.OrgTarget{}) == nil {
+				c.AdminCenter = &roster.OrgRef{SID: om.Organization.SID, Name: om.Organization.Name}
+			}
+		case roster.ErrorCode(err) != roster.ENOTFOUND:
+			s.Logger.Warn("loading the user's organization", "request_id", middleware.GetReqID(r.Context()), "err", err)
 		}
 	}
 	msg := s.Sessions.PopString(r.Context(), sessFlash)

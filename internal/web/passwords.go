@@ -60,7 +60,8 @@ func (s *passwordPages) resetForm(w http.ResponseWriter, r *http.Request) error 
 }
 
 // reset sets a new password from a reset link, signs out every session and
-// signs this browser in. Everything cheap comes first: the new password's
+// signs this browser in, or, for a login with a second factor, goes on to
+// sign-in's second step. Everything cheap comes first: the new password's
 // rules, then the link and the limits on setting a password without being
 // signed in (BeginPasswordReset). Only then is the password hashed, in the
 // anonymous share of the hasher, so an unknown link or a throttled client
@@ -84,6 +85,11 @@ func (s *passwordPages) reset(w http.ResponseWriter, r *http.Request) error {
 		return s.formError(w, r, err, func(errs templates.Errors) {
 			s.render(w, r, httpStatus(err), templates.ResetPassword(token, errs))
 		})
+	}
+	if u.HasTwoFactor() {
+		// The link proves the email, not the second factor: ask for it.
+		s.flash(r, templates.FlashPasswordChanged())
+		return s.beginSecondStep(w, r, u, "") // twofactor_signin.go
 	}
 	if err := s.startLogin(r, u); err != nil {
 		return err

@@ -19,6 +19,9 @@ const (
 	exampleUser       = "US0123456789abcdef0123456789abcdef"
 	exampleInvitation = "IN0123456789abcdef0123456789abcdef"
 	exampleToken      = "dG9rZW4tb2YtYS1saW5r"
+	exampleOrg        = "OR0123456789abcdef0123456789abcdef"
+	exampleOrgInvite  = "OI0123456789abcdef0123456789abcdef"
+	examplePasskey    = "PK0123456789abcdef0123456789abcdef"
 )
 
 // pathHelpers is every helper of web/templates/paths.go with example ids,
@@ -43,6 +46,19 @@ var pathHelpers = []struct {
 	{"ResendVerificationPath", "POST", templates.ResendVerificationPath()},
 	{"ProfilePath", "GET", templates.ProfilePath()},
 	{"ChangePasswordPath", "POST", templates.ChangePasswordPath()},
+	{"TwoFactorSignInPath", "GET POST", templates.TwoFactorSignInPath()},
+	{"TwoFactorSignInPasskeyPath", "POST", templates.TwoFactorSignInPasskeyPath()},
+	{"TwoFactorPath", "GET", templates.TwoFactorPath()},
+	{"TwoFactorSetupPath", "GET", templates.TwoFactorSetupPath(exampleAccount, "/accounts")},
+	{"AppSetupPath", "GET POST", templates.AppSetupPath()},
+	{"AppSetupNextPath", "GET", templates.AppSetupNextPath("/accounts")},
+	{"AppConfirmPath", "POST", templates.AppConfirmPath()},
+	{"RecoveryCodesPath", "GET POST", templates.RecoveryCodesPath()},
+	{"DisableTwoFactorPath", "GET POST", templates.DisableTwoFactorPath()},
+	{"ReauthPasskeyPath", "POST", templates.ReauthPasskeyPath()},
+	{"PasskeysPath", "POST", templates.PasskeysPath()},
+	{"PasskeyOptionsPath", "POST", templates.PasskeyOptionsPath()},
+	{"RemovePasskeyPath", "POST", templates.RemovePasskeyPath(examplePasskey)},
 	{"InvitePath", "GET", templates.InvitePath(exampleToken)},
 	{"InviteSignUpPath", "POST", templates.InviteSignUpPath(exampleToken)},
 	{"InviteAcceptPath", "POST", templates.InviteAcceptPath(exampleToken)},
@@ -55,6 +71,7 @@ var pathHelpers = []struct {
 	{"AccountURL", "GET", templates.AccountURL(exampleAccount)},
 	{"SwitchPath", "POST", templates.SwitchPath(exampleAccount)},
 	{"SettingsPath", "GET POST", templates.SettingsPath(exampleAccount)},
+	{"RequireTwoFactorPath", "POST", templates.RequireTwoFactorPath(exampleAccount)},
 	{"AuditPath", "GET", templates.AuditPath(exampleAccount)},
 	{"AuditExportPath", "POST", templates.AuditExportPath(exampleAccount)},
 	{"AuditRetentionPath", "POST", templates.AuditRetentionPath(exampleAccount)},
@@ -67,6 +84,39 @@ var pathHelpers = []struct {
 	{"RemoveUserPath", "GET POST", templates.RemoveUserPath(exampleAccount, exampleUser)},
 	{"ResendInvitationPath", "GET POST", templates.ResendInvitationPath(exampleAccount, exampleInvitation)},
 	{"RevokeInvitationPath", "GET POST", templates.RevokeInvitationPath(exampleAccount, exampleInvitation)},
+	{"OrganizationsPath", "POST", templates.OrganizationsPath()},
+	{"NewOrganizationPath", "GET", templates.NewOrganizationPath()},
+	{"OrganizationURL", "GET", templates.OrganizationURL(exampleOrg)},
+	{"OrgIndependentUsersPath", "GET", templates.OrgIndependentUsersPath(exampleOrg)},
+	{"OrgInvitedPath", "GET", templates.OrgInvitedPath(exampleOrg)},
+	{"OrgInviteUserPath", "GET POST", templates.OrgInviteUserPath(exampleOrg)},
+	{"OrgUserPath", "GET", templates.OrgUserPath(exampleOrg, exampleUser)},
+	{"OrgAssignPath", "POST", templates.OrgAssignPath(exampleOrg, exampleUser)},
+	{"OrgUnassignPath", "GET POST", templates.OrgUnassignPath(exampleOrg, exampleUser, exampleAccount)},
+	{"OrgUserRolePath", "POST", templates.OrgUserRolePath(exampleOrg, exampleUser)},
+	{"OrgUserNamePath", "POST", templates.OrgUserNamePath(exampleOrg, exampleUser)},
+	{"OrgDeactivatePath", "GET POST", templates.OrgDeactivatePath(exampleOrg, exampleUser)},
+	{"OrgReactivatePath", "GET POST", templates.OrgReactivatePath(exampleOrg, exampleUser)},
+	{"OrgResetPasswordPath", "GET POST", templates.OrgResetPasswordPath(exampleOrg, exampleUser)},
+	{"OrgRemoveUserPath", "GET POST", templates.OrgRemoveUserPath(exampleOrg, exampleUser)},
+	{"OrgRemoveIndependentPath", "GET POST", templates.OrgRemoveIndependentPath(exampleOrg, exampleUser)},
+	{"OrgResendInvitationPath", "GET POST", templates.OrgResendInvitationPath(exampleOrg, exampleOrgInvite)},
+	{"OrgRevokeInvitationPath", "GET POST", templates.OrgRevokeInvitationPath(exampleOrg, exampleOrgInvite)},
+	{"OrgAccountsPath", "GET POST", templates.OrgAccountsPath(exampleOrg)},
+	{"OrgNewAccountPath", "GET", templates.OrgNewAccountPath(exampleOrg)},
+	{"OrgMoveInPath", "GET POST", templates.OrgMoveInPath(exampleOrg)},
+	{"OrgMoveOutPath", "GET POST", templates.OrgMoveOutPath(exampleOrg, exampleAccount)},
+	{"OrgChangeOwnerPath", "GET POST", templates.OrgChangeOwnerPath(exampleOrg, exampleAccount)},
+	{"OrgAuditPath", "GET", templates.OrgAuditPath(exampleOrg)},
+	{"OrgSettingsPath", "GET POST", templates.OrgSettingsPath(exampleOrg)},
+	{"OrgTransferPath", "GET POST", templates.OrgTransferPath(exampleOrg)},
+	{"JoinPath", "GET", templates.JoinPath(exampleToken)},
+	{"JoinSignUpPath", "POST", templates.JoinSignUpPath(exampleToken)},
+	{"JoinAcceptPath", "POST", templates.JoinAcceptPath(exampleToken)},
+	{"JoinDeclinePath", "POST", templates.JoinDeclinePath(exampleToken)},
+	{"SignInToJoinPath", "GET", templates.SignInToJoinPath(exampleToken)},
+	{"AcceptMyOrgInvitationPath", "POST", templates.AcceptMyOrgInvitationPath(exampleOrgInvite)},
+	{"DeclineMyOrgInvitationPath", "POST", templates.DeclineMyOrgInvitationPath(exampleOrgInvite)},
 }
 
 // Routes that need no helper: nothing links to them by a built path.
@@ -104,7 +154,8 @@ func TestEveryRouteHasAPathHelper(t *testing.T) {
 		}
 	}
 	ids := strings.NewReplacer("{AccountSid}", exampleAccount, "{UserSid}", exampleUser,
-		"{InvitationSid}", exampleInvitation, "{token}", exampleToken)
+		"{InvitationSid}", exampleInvitation, "{token}", exampleToken, "{PasskeySid}", examplePasskey,
+		"{OrganizationSid}", exampleOrg, "{OrgInvitationSid}", exampleOrgInvite)
 	routes := 0
 	err := chi.Walk(testRouter(), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		routes++

@@ -115,6 +115,12 @@ func (s *Server) router() *chi.Mux {
 	manageUsers := &manageUsersPages{site, s.Store}
 	ownership := &ownershipPages{site, s.Store}
 	audit := &auditPages{site, s.Store}
+	orgs := &orgPages{site, s.Store}
+	orgInvitee := &orgInviteePages{site, s.Store}
+	wa := newWebAuthn(s.Config.BaseURL)
+	secondStep := &secondStepPages{site, s.Store, wa}
+	twoFactor := &twoFactorPages{site, s.Store, wa}
+	requireTwoFactor := &requireTwoFactorPages{site, s.Store}
 	h := site.handle
 
 	r := chi.NewRouter()
@@ -141,9 +147,11 @@ func (s *Server) router() *chi.Mux {
 		signUp.routes(r) // signup.go: /signup and the mailed /signup/{token}
 		r.Get("/login", h(auth.signInForm))
 		r.Post("/login", h(auth.signIn))
+		secondStep.routes(r) // twofactor_signin.go: /login/two-factor…
 		r.Post("/logout", h(auth.signOut))
-		passwords.linkRoutes(r) // passwords.go: /password/forgot, /password/reset/{token}
-		invitee.linkRoutes(r)   // invitee.go: /invite/{token}, signed in or not
+		passwords.linkRoutes(r)  // passwords.go: /password/forgot, /password/reset/{token}
+		invitee.linkRoutes(r)    // invitee.go: /invite/{token}, signed in or not
+		orgInvitee.linkRoutes(r) // org_invitee.go: /join/{token}, signed in or not
 
 		r.Group(func(r chi.Router) {
 			r.Use(site.requireUser)
@@ -153,7 +161,11 @@ func (s *Server) router() *chi.Mux {
 			r.Get("/profile", h(auth.profile))
 			passwords.routes(r) // passwords.go: /profile/password
 			r.Post("/logout/everywhere", h(auth.signOutEverywhere))
-			invitee.routes(r) // invitee.go: the invitee's own list in the console
+			// twofactor.go: /profile/two-factor…, /profile/passkeys…
+			twoFactor.routes(r)
+			invitee.routes(r)    // invitee.go: the invitee's own list in the console
+			orgInvitee.routes(r) // org_invitee.go: answers to organization invitations from that list
+			orgs.routes(r)       // organizations.go, org_accounts.go: the Admin Center
 			r.Get("/accounts", h(accounts.accounts))
 			r.Get("/accounts/new", h(accounts.newAccountForm))
 			r.Post("/accounts", h(accounts.createAccount))
@@ -169,6 +181,7 @@ func (s *Server) router() *chi.Mux {
 					r.Use(site.requirePermission(roster.EditSettings))
 					r.Get("/settings", h(accounts.settingsForm))
 					r.Post("/settings", h(accounts.saveSettings))
+					r.Post("/settings/two-factor", h(requireTwoFactor.setRequire))
 				})
 			})
 		})

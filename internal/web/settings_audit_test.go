@@ -61,3 +61,39 @@ func TestSettingsChangesAreAudited(t *testing.T) {
 		t.Errorf("exported rename: %+v", events)
 	}
 }
+
+// In a managed account, settings changes and organization events live side
+// by side: the account's audit page and its export word both the account's
+// move into the organization and a rename kept as data, and so does the
+// organization's audit log, whose filter offers the settings actions.
+func TestSettingsChangesInAManagedAccountsAudit(t *testing.T) {
+	app := newApp(t)
+	owner := app.newClient()
+	sid := owner.signUp("Olive Owner", "olive@example.com", "Engines")
+	org := owner.createOrganization("Acme Group")
+	if res := owner.post(orgPath(org, "/accounts/move-in"), url.Values{"account": {sid}, "confirm": {"yes"}}); res.Status != http.StatusOK {
+		t.Fatalf("moving the account in: %d", res.Status)
+	}
+	if res := owner.post("/accounts/"+sid+"/settings", url.Values{"name": {"Steam Engines"}, "ttl_value": {"7"}, "ttl_unit": {"days"}}); res.Status != http.StatusOK {
+		t.Fatalf("saving settings: %d", res.Status)
+	}
+
+	const moved, renamed = "Account moved into the organization", "From “Engines” to “Steam Engines”"
+	mustContain(t, owner.get("/accounts/"+sid+"/audit").Body, moved, "Account renamed", renamed)
+	var events []exportedEvent
+	if res := owner.export(sid, url.Values{"format": {"json"}}); json.Unmarshal([]byte(res.Body), &events) != nil {
+		t.Fatalf("export: %d\n%s", res.Status, res.Body)
+	}
+	words := map[string]string{}
+	for _, e := range events {
+		words[e.Action.Label] = e.Action.Detail
+	}
+	if _, ok := words[moved]; !ok || words["Account renamed"] != renamed {
+		t.Errorf("exported events %v, want %q and the rename worded %q", words, moved, renamed)
+	}
+
+	mustContain(t, owner.get(orgPath(org, "/audit")).Body, moved, "Account renamed", renamed)
+	filtered := owner.get(orgPath(org, "/audit?action="+string(roster.AuditAccountRenamed))).Body
+	mustContain(t, filtered, "<strong>Account renamed</strong>", renamed)
+	mustNotContain(t, filtered, "<strong>"+moved+"</strong>")
+}

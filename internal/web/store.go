@@ -27,6 +27,11 @@ type Store interface {
 	OwnershipStore
 	InviteeStore
 	AuditStore
+	OrgStore
+	OrgInviteeStore
+	SecondStepStore
+	TwoFactorStore
+	RequireTwoFactorStore
 }
 
 // ReadyStore answers /readyz.
@@ -46,10 +51,16 @@ type SessionStore interface {
 	// CountPendingInvitationsFor is 0 while the login's address is not
 	// verified.
 	CountPendingInvitationsFor(ctx context.Context, userID int64) (int, error)
+	// UserOrganization is the organization the user is a managed user of,
+	// for Go to Admin Center (ENOTFOUND for an independent login).
+	UserOrganization(ctx context.Context, userID int64) (*roster.OrgMembership, error)
 	CreateLogin(ctx context.Context, userID int64, ip, userAgent string) (string, error)
 	LoginFailures(ctx context.Context, email, ip string, window time.Duration) (byEmail, byIP int, err error)
 	RecordLoginFailure(ctx context.Context, email, ip string) error
 	ClearLoginFailures(ctx context.Context, email string) error
+	// StartPendingSignIn records a right password of a login with a second
+	// factor: the half-signed-in state, which grants nothing.
+	StartPendingSignIn(ctx context.Context, userID int64, ip, userAgent string) (string, error)
 }
 
 // LoginStore is what sign-in, sign-out, email verification and the
@@ -135,10 +146,14 @@ type InviteeStore interface {
 	SignUpAndAccept(ctx context.Context, nu roster.NewUser, token string, origin roster.Origin) (*roster.User, *roster.Invitation, error)
 	AcceptInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.Invitation, error)
 	DeclineInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.Invitation, error)
-	// PendingInvitationsFor lists none while the login's address is not
-	// verified.
+	// PendingInvitationsFor and PendingOrgInvitationsFor list none while
+	// the login's address is not verified.
 	PendingInvitationsFor(ctx context.Context, userID int64) ([]roster.Invitation, error)
+	PendingOrgInvitationsFor(ctx context.Context, userID int64) ([]roster.OrgInvitation, error)
 	ActorMembership(ctx context.Context, accountSID string, userID int64) (*roster.Membership, error)
+	// CreateInvitedUser creates the invitee's login without joining: the
+	// account requires a second factor, set up before accepting.
+	CreateInvitedUser(ctx context.Context, nu roster.NewUser, token string) (*roster.User, error)
 }
 
 // AuditStore is what the audit log, its export and its retention setting
@@ -150,4 +165,104 @@ type AuditStore interface {
 	ExportAudit(ctx context.Context, actor *roster.Membership, f roster.AuditFilter, format string, origin roster.Origin, emit func(roster.AuditEvent) error) error
 	AuditRetention(ctx context.Context, accountID int64) (int, error)
 	SetAuditRetention(ctx context.Context, actor *roster.Membership, months int, origin roster.Origin) error
+}
+
+// OrgStore is what the Admin Center needs (organizations.go,
+// org_accounts.go): the caller's organization role, loaded on each request,
+// the lists, and the changes. Every change re-checks roster.AuthorizeOrg
+// (and, inside an account, roster.Authorize) in its transaction.
+type OrgStore interface {
+	CreateOrganization(ctx context.Context, userID int64, name string, origin roster.Origin) (*roster.Organization, error)
+	ActorOrganization(ctx context.Context, orgSID string, userID int64) (*roster.OrgMembership, error)
+
+	ListOrgMembers(ctx context.Context, orgID int64, f roster.OrgFilter, after string, limit int) ([]roster.OrgMembership, string, error)
+	OrgMember(ctx context.Context, orgID int64, userSID string) (*roster.OrgMembership, error)
+	ListIndependentUsers(ctx context.Context, orgID int64, f roster.OrgFilter) ([]roster.IndependentUser, error)
+	IndependentUser(ctx context.Context, orgID int64, userSID string) (*roster.IndependentUser, error)
+	ListOrgInvitations(ctx context.Context, orgID int64, f roster.OrgFilter, limit int) ([]roster.OrgInvitation, error)
+	OrgInvitation(ctx context.Context, orgID int64, sid string) (*roster.OrgInvitation, error)
+
+	InviteToOrganization(ctx context.Context, actor *roster.OrgMembership, req roster.OrgInviteRequest, origin roster.Origin) (*roster.OrgInviteOutcome, error)
+	ResendOrgInvitation(ctx context.Context, actor *roster.OrgMembership, sid string, origin roster.Origin) (*roster.OrgInvitation, error)
+	RevokeOrgInvitation(ctx context.Context, actor *roster.OrgMembership, sid string, origin roster.Origin) (*roster.OrgInvitation, error)
+
+	SetOrgRole(ctx context.Context, actor *roster.OrgMembership, targetSID string, role roster.OrgRole, origin roster.Origin) (*roster.OrgChange, error)
+	RenameManagedUser(ctx context.Context, actor *roster.OrgMembership, targetSID, name string, origin roster.Origin) (*roster.OrgChange, error)
+	DeactivateUser(ctx context.Context, actor *roster.OrgMembership, targetSID string, origin roster.Origin) (*roster.OrgChange, error)
+	ReactivateUser(ctx context.Context, actor *roster.OrgMembership, targetSID string, origin roster.Origin) (*roster.OrgChange, error)
+	ResetUserPassword(ctx context.Context, actor *roster.OrgMembership, targetSID, unusableHash string, origin roster.Origin) (*roster.OrgChange, error)
+	RemoveFromOrganization(ctx context.Context, actor *roster.OrgMembership, targetSID string, origin roster.Origin) (*roster.OrgChange, error)
+	RemoveIndependentUser(ctx context.Context, actor *roster.OrgMembership, userSID string, origin roster.Origin) (*roster.IndependentUser, error)
+	AssignToAccount(ctx context.Context, actor *roster.OrgMembership, userSID, accountSID string, roles roster.RoleSet, confirmed bool, origin roster.Origin) (*roster.MemberChange, error)
+	UnassignFromAccount(ctx context.Context, actor *roster.OrgMembership, userSID, accountSID string, origin roster.Origin) (*roster.MemberChange, error)
+
+	ListManagedAccounts(ctx context.Context, orgID, userID int64) ([]roster.ManagedAccount, error)
+	ManagedAccount(ctx context.Context, orgID int64, accountSID string) (*roster.ManagedAccount, error)
+	MovableAccounts(ctx context.Context, userID int64) ([]roster.Account, error)
+	ListMembers(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit int) (*roster.MemberPage, error)
+	CreateManagedAccount(ctx context.Context, actor *roster.OrgMembership, name string, origin roster.Origin) (*roster.Account, error)
+	MoveAccountIn(ctx context.Context, actor *roster.OrgMembership, accountSID string, origin roster.Origin) (*roster.Account, error)
+	MoveAccountOut(ctx context.Context, actor *roster.OrgMembership, accountSID string, origin roster.Origin) (*roster.Account, error)
+	ChangeAccountOwner(ctx context.Context, actor *roster.OrgMembership, accountSID, newOwnerSID string, origin roster.Origin) (*roster.MemberChange, error)
+
+	ListOrgAudit(ctx context.Context, orgID int64, f roster.AuditFilter, after string, limit int) (*roster.AuditPage, error)
+	RenameOrganization(ctx context.Context, actor *roster.OrgMembership, name string, origin roster.Origin) error
+	TransferOrganization(ctx context.Context, actor *roster.OrgMembership, targetSID string, origin roster.Origin) (*roster.OrgChange, error)
+	// PasswordHash is for the password Change Ownership and transfer are
+	// confirmed with.
+	PasswordHash(ctx context.Context, userID int64) (string, error)
+}
+
+// OrgInviteeStore is what an organization invitation's pages need
+// (org_invitee.go): the mailed link, signed in or not, and the invitee's
+// list in the console.
+type OrgInviteeStore interface {
+	OrgInvitationByToken(ctx context.Context, token string) (*roster.OrgInvitation, error)
+	UserByEmail(ctx context.Context, email string) (*roster.User, string, error)
+	SignUpAndAcceptOrg(ctx context.Context, nu roster.NewUser, token string, origin roster.Origin) (*roster.User, *roster.OrgInvitation, error)
+	AcceptOrgInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.OrgInvitation, error)
+	DeclineOrgInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.OrgInvitation, error)
+	UserOrganization(ctx context.Context, userID int64) (*roster.OrgMembership, error)
+}
+
+// SecondFactorStore checks second factors, under their own throttle
+// (twofactor.go); both sign-in's second step and the profile's confirm
+// forms use it.
+type SecondFactorStore interface {
+	VerifyCode(ctx context.Context, userID int64, code string) (roster.SecondFactor, error)
+	PasskeyCredentials(ctx context.Context, userID int64) ([]roster.PasskeyCredential, error)
+	UsePasskey(ctx context.Context, userID int64, credentialID, data []byte) error
+	SecondFactorFailures(ctx context.Context, userID int64, ip string, window time.Duration) (byUser, byIP int, err error)
+	RecordSecondFactorFailure(ctx context.Context, userID int64, ip string) error
+	ClearSecondFactorFailures(ctx context.Context, userID int64) error
+}
+
+// SecondStepStore is what sign-in's second step needs (twofactor_signin.go).
+type SecondStepStore interface {
+	SecondFactorStore
+	PendingSignInUser(ctx context.Context, id string) (*roster.User, error)
+	FinishPendingSignIn(ctx context.Context, id, ip, userAgent string) (string, error)
+}
+
+// TwoFactorStore is what the profile's two-factor pages need (twofactor.go,
+// passkeys.go).
+type TwoFactorStore interface {
+	SecondFactorStore
+	TwoFactorStatus(ctx context.Context, userID int64) (*roster.TwoFactorStatus, error)
+	StartAppSetup(ctx context.Context, userID int64) error
+	AppSetupSecret(ctx context.Context, userID int64) (string, error)
+	ConfirmApp(ctx context.Context, userID int64, code string) ([]string, error)
+	RegenerateRecoveryCodes(ctx context.Context, userID int64) ([]string, error)
+	DisableTwoFactor(ctx context.Context, userID int64) error
+	AddPasskey(ctx context.Context, userID int64, credentialID, data []byte, name string) ([]string, error)
+	RemovePasskey(ctx context.Context, userID int64, sid string) (string, error)
+	// PasswordHash is for the password that turning off and new recovery
+	// codes are confirmed with.
+	PasswordHash(ctx context.Context, userID int64) (string, error)
+}
+
+// RequireTwoFactorStore is what Account settings' requirement of two-factor
+// sign-in needs (twofactor.go).
+type RequireTwoFactorStore interface {
+	SetRequireTwoFactor(ctx context.Context, actor *roster.Membership, on bool, origin roster.Origin) (bool, error)
 }

@@ -67,6 +67,54 @@ var refusals = map[roster.Reason]refusal{
 	roster.ReasonPasswordLimitLogin: {"", func(p map[string]string) string {
 		return fmt.Sprintf("There were %s attempts to set this password in the last 15 minutes, which is as many as we allow. %s", p["limit"], tryAgain(p))
 	}},
+
+	// Organizations and the Admin Center.
+	roster.ReasonInviteLimitOrg: {"", func(p map[string]string) string {
+		return fmt.Sprintf("This organization sent %s invitations in the last hour, which is as many as one organization can. %s", p["limit"], tryAgain(p))
+	}},
+	roster.ReasonManagedElsewhere: {"email", func(p map[string]string) string {
+		if p["email"] != "" {
+			return fmt.Sprintf("%s is a managed user of another organization, and a login can belong to one organization only. You can still invite them to an account on its Manage users, as an independent user.", p["email"])
+		}
+		return "Your login is already a managed user of an organization, and a login can belong to one organization only."
+	}},
+	roster.ReasonAlreadyManaged: {"email", func(p map[string]string) string {
+		return fmt.Sprintf("%s is already a managed user of this organization. To give them access to an account, open their name on Managed Users.", p["email"])
+	}},
+	roster.ReasonAlreadyInvitedOrg:   {"email", says("This email already has a pending invitation to this organization. Use Resend Invite on the Invited tab instead.")},
+	roster.ReasonNotManaged:          {"", says("This person isn't a managed user of this organization. Pick them from Managed Users.")},
+	roster.ReasonNotAccountOwner:     {"account", says("Only the account's Owner can move it into an organization.")},
+	roster.ReasonOrgOwnerOnly:        {"", says("Only the Organization Owner can transfer the organization.")},
+	roster.ReasonOrgSelf:             {"", says("You can't do this to yourself from the Admin Center. Ask another Organization Administrator or the Organization Owner.")},
+	roster.ReasonOrgOwnerUntouchable: {"", says("The Organization Owner can't be deactivated, removed or changed from here. The Organization Owner can transfer the organization to someone else first.")},
+	roster.ReasonOrgOwnerByTransfer:  {"role", says("Nobody becomes Organization Owner this way. The Organization Owner can transfer the organization in Settings.")},
+	roster.ReasonBadOrgRole:          {"role", says("Choose Organization Administrator or no organization role.")},
+	roster.ReasonOrgAboveOwn:         {"role", says("You can't give an organization role above your own.")},
+	roster.ReasonDeactivated:         {"", says("This person's login is deactivated. Reactivate it first.")},
+	roster.ReasonNotDeactivated:      {"", says("This person's login is active already.")},
+	roster.ReasonOwnsAccount: {"", func(p map[string]string) string {
+		return fmt.Sprintf("This person is the Owner of %s, and every account needs an Owner who can sign in. Use Change Ownership on Accounts first.", p["account"])
+	}},
+	roster.ReasonAccountInOrg:         {"account", says("This account already belongs to an organization.")},
+	roster.ReasonAccountNotManaged:    {"account", says("Choose one of the organization's accounts.")},
+	roster.ReasonNotActiveMember:      {"to", says("The new Owner must be an active member of the account. Give them access first, or choose someone else.")},
+	roster.ReasonAlreadyOwner:         {"to", says("This person is the Owner already.")},
+	roster.ReasonNotIndependent:       {"", says("This person isn't an independent user of this organization's accounts any more. They may have been removed, or joined the organization.")},
+	roster.ReasonGrantAccountRequired: {"account", says("Choose the account these roles are for, or clear the roles.")},
+	roster.ReasonOneOrgOwner:          {"", says("An organization has exactly one Owner. It moves only by transferring the organization.")},
+	// Two-factor sign-in.
+	roster.ReasonWrongCode:             {"code", says("That code didn't work. Enter the code your authenticator app shows now, or one of your recovery codes.")},
+	roster.ReasonCodeUsed:              {"code", says("That code was already used. Wait for your app to show the next one, and enter that.")},
+	roster.ReasonSecondFactorThrottled: {"code", says("Too many wrong codes. Wait 15 minutes and try again.")},
+	roster.ReasonBadPasskey:            {"", says("That passkey couldn't be checked. Try it again, or use a code instead.")},
+	roster.ReasonAppAlreadyOn:          {"", says("An authenticator app is already set up. To move to another one, turn two-factor authentication off, then set it up again.")},
+	roster.ReasonNoAppSetup:            {"", says("No authenticator app is being set up. Start again from Two-factor authentication on your profile.")},
+	roster.ReasonLastFactor:            {"", says("This passkey is your only second factor, so it can't be removed on its own. To stop using two-factor authentication, turn it off (that needs your password).")},
+	roster.ReasonTwoFactorOff:          {"", says("Two-factor authentication is off for your login, so there's nothing to change.")},
+	roster.ReasonTwoFactorRequired: {"", func(p map[string]string) string {
+		return fmt.Sprintf("%s requires two-factor authentication. Set it up under Profile > Two-factor authentication, then accept the invitation.", p["account"])
+	}},
+	roster.ReasonOwnerNeedsTwoFactor: {"require", says("Turn on two-factor authentication for your own login first (Profile > Two-factor authentication), so that requiring it can't lock you out.")},
 }
 
 const (

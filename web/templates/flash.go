@@ -108,3 +108,57 @@ func FlashJoined(account string, roles roster.RoleSet) Flash {
 func FlashDeclined(account string) Flash {
 	return info("You declined the invitation to " + account + ".")
 }
+
+// Two-factor sign-in.
+
+// FlashSignInTimedOut follows a second step that took longer than the
+// half-signed-in state lasts.
+func FlashSignInTimedOut() Flash {
+	return info("Signing in took too long, so it was stopped. Sign in again.")
+}
+
+// FlashRecoveryCodeUsed follows signing in with a recovery code.
+func FlashRecoveryCodeUsed() Flash {
+	return info("You signed in with a recovery code, which won't work again. If you're running low, make new ones under Profile > Two-factor authentication.")
+}
+
+// FlashAppOn follows confirming an authenticator app.
+func FlashAppOn() Flash {
+	return success("Two-factor authentication is on. From now on, signing in asks for a code from your authenticator app after your password.")
+}
+
+// FlashPasskeyAdded follows adding a passkey.
+func FlashPasskeyAdded(name string) Flash {
+	return success("Passkey \u201c" + name + "\u201d added. You can use it as your second factor when you sign in.")
+}
+
+// FlashPasskeyRemoved follows removing a passkey.
+func FlashPasskeyRemoved(name string) Flash {
+	return success("Passkey \u201c" + name + "\u201d removed. It no longer signs you in.")
+}
+
+// FlashRecoveryCodesNew follows making new recovery codes.
+func FlashRecoveryCodesNew() Flash {
+	return success("New recovery codes are ready, and the earlier ones no longer work. We've emailed you that this happened.")
+}
+
+// FlashTwoFactorOff follows turning two-factor authentication off.
+func FlashTwoFactorOff() Flash {
+	return success("Two-factor authentication is off: signing in needs only your password. We've emailed you that this happened.")
+}
+
+// FlashTwoFactorRequired follows an Owner requiring two-factor sign-in.
+func FlashTwoFactorRequired(account string) Flash {
+	return success("Members of " + account + " must now sign in with two-factor authentication. Anyone without it is asked to set it up on their next visit.")
+}
+
+// FlashTwoFactorNotRequired follows an Owner no longer requiring it.
+func FlashTwoFactorNotRequired(account string) Flash {
+	return success("Members of " + account + " no longer need two-factor authentication to use it.")
+}
+
+// FlashSetUpTwoFactorToJoin follows signing up through an invitation to an
+// account that requires two-factor sign-in.
+func FlashSetUpTwoFactorToJoin(account string) Flash {
+	return info("Your login is ready. " + account + " requires two-factor authentication: set it up, then accept the invitation.")
+}

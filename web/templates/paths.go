@@ -84,6 +84,74 @@ func ProfilePath() string { return "/profile" }
 // profile (POST).
 func ChangePasswordPath() string { return ProfilePath() + "/password" }
 
+// Two-factor sign-in.
+
+// TwoFactorSignInPath is sign-in's second step: a code, a recovery code or
+// a passkey, after a right password (POST checks it).
+func TwoFactorSignInPath() string { return SignInPath() + "/two-factor" }
+
+// TwoFactorSignInPasskeyPath answers the second step's passkey button with
+// the WebAuthn challenge, as JSON (POST).
+func TwoFactorSignInPasskeyPath() string { return TwoFactorSignInPath() + "/passkey" }
+
+// TwoFactorPath is the profile's two-factor page: what is set up, and the
+// ways to add, remove and turn off.
+func TwoFactorPath() string { return ProfilePath() + "/two-factor" }
+
+// TwoFactorSetupPath is the two-factor page for someone who must set it up
+// first: an account requires it (accountSID, or "" for an account being
+// joined), and next is where to go once it is on.
+func TwoFactorSetupPath(accountSID, next string) string {
+	v := url.Values{}
+	if accountSID != "" {
+		v.Set("account", accountSID)
+	}
+	if next != "" {
+		v.Set("next", next)
+	}
+	return withQuery(TwoFactorPath(), v)
+}
+
+// AppSetupPath shows the authenticator app's QR code and secret while it is
+// set up; a POST starts a setup.
+func AppSetupPath() string { return TwoFactorPath() + "/app" }
+
+// AppSetupNextPath is AppSetupPath that goes on to next, a local path,
+// once the app is on.
+func AppSetupNextPath(next string) string {
+	if next == "" {
+		return AppSetupPath()
+	}
+	return withQuery(AppSetupPath(), url.Values{"next": {next}})
+}
+
+// AppConfirmPath confirms the app with a current code (POST).
+func AppConfirmPath() string { return AppSetupPath() + "/confirm" }
+
+// RecoveryCodesPath asks for the password and a second factor, then makes
+// new recovery codes.
+func RecoveryCodesPath() string { return TwoFactorPath() + "/recovery-codes" }
+
+// DisableTwoFactorPath asks for the password and a second factor, then
+// turns two-factor sign-in off.
+func DisableTwoFactorPath() string { return TwoFactorPath() + "/disable" }
+
+// ReauthPasskeyPath answers a passkey button of the confirm forms (turning
+// off, new recovery codes) with a WebAuthn challenge, as JSON (POST).
+func ReauthPasskeyPath() string { return TwoFactorPath() + "/passkey" }
+
+// PasskeysPath adds a passkey from the browser's answer (POST).
+func PasskeysPath() string { return ProfilePath() + "/passkeys" }
+
+// PasskeyOptionsPath answers Add a passkey with the WebAuthn creation
+// options, as JSON (POST).
+func PasskeyOptionsPath() string { return PasskeysPath() + "/options" }
+
+// RemovePasskeyPath removes one passkey (POST).
+func RemovePasskeyPath(passkeySID string) string {
+	return PasskeysPath() + "/" + seg(passkeySID) + "/remove"
+}
+
 // An invitee's pages: the mailed link, and their own list in the console.
 
 // InvitePath is an invitee's landing page for a link token.
@@ -131,6 +199,10 @@ func SwitchPath(accountSID string) string { return AccountURL(accountSID) + "/sw
 
 // SettingsPath is Account settings.
 func SettingsPath(accountSID string) string { return AccountURL(accountSID) + "/settings" }
+
+// RequireTwoFactorPath turns the account's requirement of two-factor
+// sign-in on or off (POST, the Owner's).
+func RequireTwoFactorPath(accountSID string) string { return SettingsPath(accountSID) + "/two-factor" }
 
 // AuditPath is the account's audit log.
 func AuditPath(accountSID string) string { return AccountURL(accountSID) + "/audit" }
@@ -191,4 +263,144 @@ func withQuery(path string, v url.Values) string {
 		return path
 	}
 	return path + "?" + v.Encode()
+}
+
+// Organizations and the Admin Center. Every page of an organization is below
+// OrganizationURL; the caller's organization role is loaded on each request.
+
+// OrganizationsPath creates an organization (POST).
+func OrganizationsPath() string { return "/organizations" }
+
+// NewOrganizationPath is the form that creates an organization.
+func NewOrganizationPath() string { return OrganizationsPath() + "/new" }
+
+// OrganizationURL is an organization's Admin Center: Users, on the Managed
+// Users tab.
+func OrganizationURL(orgSID string) string { return OrganizationsPath() + "/" + seg(orgSID) }
+
+// OrgIndependentUsersPath is the Independent Users tab.
+func OrgIndependentUsersPath(orgSID string) string { return OrganizationURL(orgSID) + "/independent" }
+
+// OrgInvitedPath is the Invited tab.
+func OrgInvitedPath(orgSID string) string { return OrganizationURL(orgSID) + "/invited" }
+
+// OrgInviteUserPath is Invite User; a POST to it sends the invitation.
+func OrgInviteUserPath(orgSID string) string { return OrganizationURL(orgSID) + "/users/invite" }
+
+// OrgUserPath is a managed user's page in the Admin Center.
+func OrgUserPath(orgSID, userSID string) string {
+	return OrganizationURL(orgSID) + "/users/" + seg(userSID)
+}
+
+// OrgAssignPath gives a managed user roles in a managed account (POST).
+func OrgAssignPath(orgSID, userSID string) string { return OrgUserPath(orgSID, userSID) + "/accounts" }
+
+// OrgUnassignPath asks, then removes a managed user from one managed account.
+func OrgUnassignPath(orgSID, userSID, accountSID string) string {
+	return OrgAssignPath(orgSID, userSID) + "/" + seg(accountSID) + "/remove"
+}
+
+// OrgUserRolePath sets a managed user's organization role (POST).
+func OrgUserRolePath(orgSID, userSID string) string { return OrgUserPath(orgSID, userSID) + "/role" }
+
+// OrgUserNamePath changes a managed user's name (POST).
+func OrgUserNamePath(orgSID, userSID string) string { return OrgUserPath(orgSID, userSID) + "/name" }
+
+// OrgDeactivatePath asks, then deactivates a managed user.
+func OrgDeactivatePath(orgSID, userSID string) string {
+	return OrgUserPath(orgSID, userSID) + "/deactivate"
+}
+
+// OrgReactivatePath asks, then reactivates a managed user.
+func OrgReactivatePath(orgSID, userSID string) string {
+	return OrgUserPath(orgSID, userSID) + "/reactivate"
+}
+
+// OrgResetPasswordPath asks, then resets a managed user's password.
+func OrgResetPasswordPath(orgSID, userSID string) string {
+	return OrgUserPath(orgSID, userSID) + "/reset-password"
+}
+
+// OrgRemoveUserPath asks, then removes a managed user from the organization.
+func OrgRemoveUserPath(orgSID, userSID string) string {
+	return OrgUserPath(orgSID, userSID) + "/remove"
+}
+
+// OrgRemoveIndependentPath asks, then removes an independent user from
+// every managed account.
+func OrgRemoveIndependentPath(orgSID, userSID string) string {
+	return OrgIndependentUsersPath(orgSID) + "/" + seg(userSID) + "/remove"
+}
+
+// OrgResendInvitationPath asks, then resends an organization invitation.
+func OrgResendInvitationPath(orgSID, invitationSID string) string {
+	return orgInvitationPath(orgSID, invitationSID) + "/resend"
+}
+
+// OrgRevokeInvitationPath asks, then revokes an organization invitation.
+func OrgRevokeInvitationPath(orgSID, invitationSID string) string {
+	return orgInvitationPath(orgSID, invitationSID) + "/revoke"
+}
+
+func orgInvitationPath(orgSID, invitationSID string) string {
+	return OrganizationURL(orgSID) + "/invitations/" + seg(invitationSID)
+}
+
+// OrgAccountsPath is the Accounts page; a POST to it creates a managed
+// account.
+func OrgAccountsPath(orgSID string) string { return OrganizationURL(orgSID) + "/accounts" }
+
+// OrgNewAccountPath is the form that creates a managed account.
+func OrgNewAccountPath(orgSID string) string { return OrgAccountsPath(orgSID) + "/new" }
+
+// OrgMoveInPath chooses, then moves an independent account in.
+func OrgMoveInPath(orgSID string) string { return OrgAccountsPath(orgSID) + "/move-in" }
+
+// OrgMoveOutPath asks, then makes a managed account independent.
+func OrgMoveOutPath(orgSID, accountSID string) string {
+	return OrgAccountsPath(orgSID) + "/" + seg(accountSID) + "/move-out"
+}
+
+// OrgChangeOwnerPath is Change Ownership of a managed account.
+func OrgChangeOwnerPath(orgSID, accountSID string) string {
+	return OrgAccountsPath(orgSID) + "/" + seg(accountSID) + "/owner"
+}
+
+// OrgAuditPath is the organization's audit log.
+func OrgAuditPath(orgSID string) string { return OrganizationURL(orgSID) + "/audit" }
+
+// OrgSettingsPath is the organization's Settings.
+func OrgSettingsPath(orgSID string) string { return OrganizationURL(orgSID) + "/settings" }
+
+// OrgTransferPath transfers the organization to another managed user.
+func OrgTransferPath(orgSID string) string { return OrganizationURL(orgSID) + "/transfer" }
+
+// An organization invitation's pages: the mailed link, and the invitee's
+// list in the console.
+
+// JoinPath is the landing page of an organization invitation's link token.
+func JoinPath(token string) string { return "/join/" + seg(token) }
+
+// JoinSignUpPath creates a login for the invited email and joins (POST).
+func JoinSignUpPath(token string) string { return JoinPath(token) + "/signup" }
+
+// JoinAcceptPath accepts the organization invitation of a link token (POST).
+func JoinAcceptPath(token string) string { return JoinPath(token) + "/accept" }
+
+// JoinDeclinePath declines it (POST).
+func JoinDeclinePath(token string) string { return JoinPath(token) + "/decline" }
+
+// SignInToJoinPath is the sign-in form that returns to an organization
+// invitation.
+func SignInToJoinPath(token string) string { return SignInNextPath(JoinPath(token)) }
+
+// AcceptMyOrgInvitationPath accepts one of the signed-in user's organization
+// invitations from their list (POST).
+func AcceptMyOrgInvitationPath(invitationSID string) string {
+	return "/organization-invitations/" + seg(invitationSID) + "/accept"
+}
+
+// DeclineMyOrgInvitationPath declines one from their list (POST).
+func DeclineMyOrgInvitationPath(invitationSID string) string {
+	return "/organization-invitations/" + seg(invitationSID) + "/decline"
 }

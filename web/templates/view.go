@@ -19,6 +19,15 @@ type Chrome struct {
 	Flash    Flash
 	// PendingInvitations counts invitations addressed to the user's email.
 	PendingInvitations int
+	// AdminCenter is the organization whose Admin Center the user may open
+	// (they are its Owner or an Administrator), for Go to Admin Center.
+	AdminCenter *roster.OrgRef
+	// InOrganization says the user is a managed user of an organization
+	// (with or without a role there).
+	InOrganization bool
+	// Org is the caller's membership of the organization of an Admin
+	// Center page, nil elsewhere.
+	Org *roster.OrgMembership
 }
 
 // Flash is a one-time message shown at the top of the next page.
