@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/chromedp/chromedp"
+
+	"roster/internal/mailcatcher"
 )
 
 // password is everyone's password in these tests: long and not common.
@@ -41,16 +43,33 @@ func activeRow(name string) string {
 	return fmt.Sprintf(`//section[@aria-labelledby='active-heading']//tr[td//a[normalize-space(.)=%s]]`, lit(name))
 }
 
-// signUp creates a login and its first account from /signup, and lands on
-// that account's console home.
+// signUp creates a login and its first account as a person does: the
+// email on /signup, then the link in the mail the catcher caught, whose form
+// takes the name, the password and the account's name. It lands on that
+// account's console home.
 func (p *person) signUp(name, email, account string) {
 	p.t.Helper()
 	p.expectStatus(p.visit("/signup"), 200, "GET /signup")
-	p.fill(field("Your name"), name)
 	p.fill(field("Email"), email)
+	p.expectStatus(p.follow(button("Continue")), 200, "asking for the sign-up link")
+	p.see("Check your email", email)
+	link := ""
+	for _, l := range mailcatcher.Links(p.app.waitMail(email, "Finish signing up")) {
+		if strings.HasPrefix(l, p.app.URL+"/signup/") {
+			link = l
+		}
+	}
+	if link == "" {
+		p.fatalf("the sign-up mail to %s has no link to finish signing up", email)
+	}
+	p.expectStatus(p.visit(link), 200, "opening the sign-up link")
+	if v := run(p, "read the email field", chromedp.Value(field("Email"))); v != email {
+		p.fatalf("the sign-up form's email is %q, want %s, fixed by the link", v, email)
+	}
+	p.fill(field("Your name"), name)
 	p.fill(field("Password"), password)
 	p.fill(field("Account name"), account)
-	p.expectStatus(p.follow(button("Create account")), 200, "signing up")
+	p.expectStatus(p.follow(button("Create account")), 200, "finishing sign-up")
 	p.see(account, "Welcome to Roster!")
 }
 

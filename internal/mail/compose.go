@@ -55,6 +55,15 @@ func (c Composer) Compose(m roster.Mail) (Message, error) {
 			return Message{}, fmt.Errorf("%w: password reset without its link", ErrUncomposable)
 		}
 		subject, text, html = c.passwordReset(d)
+	case roster.MailSignUp:
+		if d.Token == "" {
+			return Message{}, fmt.Errorf("%w: sign-up without its link", ErrUncomposable)
+		}
+		subject, text, html = c.signUp(d)
+	case roster.MailSignUpExisting:
+		subject, text, html = c.signUpExisting(d)
+	case roster.MailPasswordChanged:
+		subject, text, html = c.passwordChanged(d)
 	case roster.MailRemoved:
 		subject, text, html = c.removed(d)
 	case roster.MailRolesChanged:
@@ -150,6 +159,36 @@ func (c Composer) passwordReset(d roster.MailData) (string, string, templ.Compon
 	}
 	text += "\nIf you didn't ask to reset your password, you can ignore this email: your password stays as it is.\n"
 	return "Reset your Roster password", text, templates.EmailPasswordReset(d.Name, link, expires)
+}
+
+func (c Composer) signUp(d roster.MailData) (string, string, templ.Component) {
+	link := c.link(templates.FinishSignUpPath(d.Token))
+	expires := formatOptional(d.ExpiresAt)
+	text := "Hello,\n\nSomeone, hopefully you, asked to create a Roster login for this address. Follow this link to choose your name, a password and your account's name:\n" + link + "\n\n"
+	if expires != "" {
+		text += "The link works once, until " + expires + ".\n"
+	} else {
+		text += "The link works once.\n"
+	}
+	text += "\nIf you didn't ask to sign up for Roster, you can ignore this email: nothing happens unless you follow the link.\n"
+	return "Finish signing up for Roster", text, templates.EmailSignUp(link, expires)
+}
+
+// signUpExisting goes to a login whose address someone tried to sign up with.
+func (c Composer) signUpExisting(d roster.MailData) (string, string, templ.Component) {
+	signIn, reset := c.link(templates.SignInPath()), c.link(templates.ForgotPasswordPath())
+	text := greeting(d.Name) + "Someone, maybe you, tried to sign up for Roster with this address. It already has a login, so nothing was created or changed.\n\n" +
+		"If it was you, sign in instead:\n" + signIn + "\n\n" +
+		"Forgot your password? Reset it here:\n" + reset + "\n\n" +
+		"If it wasn't you, you can ignore this email: your login stays as it is.\n"
+	return "You already have a Roster login", text, templates.EmailSignUpExisting(d.Name, signIn, reset)
+}
+
+func (c Composer) passwordChanged(d roster.MailData) (string, string, templ.Component) {
+	reset := c.link(templates.ForgotPasswordPath())
+	text := greeting(d.Name) + "The password of your Roster login was just changed, and every other browser and device signed in as you was signed out.\n\n" +
+		"If you did this, there is nothing more to do. If you didn't, reset your password now, so that only you can sign in:\n" + reset + "\n"
+	return "Your Roster password changed", text, templates.EmailPasswordChanged(d.Name, reset)
 }
 
 func (c Composer) removed(d roster.MailData) (string, string, templ.Component) {

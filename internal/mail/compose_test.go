@@ -102,6 +102,24 @@ func TestCompose(t *testing.T) {
 			says:    []string{"Hi Bob,", "Ada", "transferred ownership", "to you"},
 			link:    "https://roster.example.com/accounts/AC1",
 		},
+		{
+			name: "sign-up", mail: roster.SignUpMail("dora@example.com", "tokS1", composeNow.Add(24*time.Hour)), to: "dora@example.com",
+			subject: "Finish signing up for Roster",
+			says:    []string{"create a Roster login", "works once, until Friday, 27 November 2026 at 09:30 UTC", "ignore this email"},
+			link:    "https://roster.example.com/signup/tokS1",
+		},
+		{
+			name: "sign-up with an address that has a login", mail: roster.SignUpExistingMail(&carol), to: "carol@example.com",
+			subject: "You already have a Roster login",
+			says:    []string{"Hi Carol,", "tried to sign up for Roster with this address", "nothing was created or changed", "https://roster.example.com/password/forgot"},
+			link:    "https://roster.example.com/login",
+		},
+		{
+			name: "password changed", mail: roster.PasswordChangedMail(&carol), to: "carol@example.com",
+			subject: "Your Roster password changed",
+			says:    []string{"Hi Carol,", "was just changed", "every other browser and device", "reset your password now"},
+			link:    "https://roster.example.com/password/forgot",
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := composer.Compose(tc.mail)
@@ -249,6 +267,7 @@ func TestComposeOlderData(t *testing.T) {
 	for _, bad := range []roster.Mail{
 		{Kind: roster.MailInvitation, To: "carol@example.com", Data: roster.MailData{AccountName: "Acme"}},
 		{Kind: roster.MailPasswordReset, To: "carol@example.com"},
+		{Kind: roster.MailSignUp, To: "carol@example.com"},
 		{Kind: "newsletter", To: "carol@example.com"},
 	} {
 		if _, err := composer.Compose(bad); !errors.Is(err, mail.ErrUncomposable) {

@@ -79,26 +79,49 @@ func argon2id(pw, salt []byte, p params, keyLen uint32) []byte {
 // milliseconds, so without a bound a burst of sign-ins would grow memory
 // without limit; with it, excess requests queue instead.
 //
+// Work that anyone can start without signing in or proving anything but a
+// mailed link (HashAnonymous: finishing sign-up, a password reset link, an
+// invitation's sign-up) gets only a share of the slots, so that however many
+// such requests arrive, sign-in and signed-in people always find the other
+// slots and do not queue behind them.
+//
 // A Hasher is safe for concurrent use. Share one per process: the bound is
 // per Hasher.
 type Hasher struct {
 	sem    chan struct{} // one token per running derivation
+	anon   chan struct{} // one token per running anonymous derivation, fewer than sem's
 	derive deriveFunc
 }
 
 // New returns a Hasher that runs at most maxConcurrent hashes at once;
 // maxConcurrent <= 0 means runtime.NumCPU(), since Argon2 is CPU-bound and
-// more parallelism than cores only adds memory.
+// more parallelism than cores only adds memory. Anonymous work
+// (HashAnonymous) may hold at most half of them (rounded down, at least one).
 func New(maxConcurrent int) *Hasher {
 	if maxConcurrent <= 0 {
 		maxConcurrent = runtime.NumCPU()
 	}
-	return &Hasher{sem: make(chan struct{}, maxConcurrent), derive: argon2id}
+	return &Hasher{
+		sem:    make(chan struct{}, maxConcurrent),
+		anon:   make(chan struct{}, anonSlots(maxConcurrent)),
+		derive: argon2id,
+	}
 }
+
+// anonSlots is the share of n slots that anonymous work may hold: half,
+// rounded down, and at least one. With a single slot there is nothing to
+// share, and anonymous work queues with the rest.
+func anonSlots(n int) int { return max(1, n/2) }
 
 // acquire takes a slot, waiting until one is free or ctx is done, in which
 // case it returns ctx.Err() and holds nothing.
-func (h *Hasher) acquire(ctx context.Context) error {
+func (h *Hasher) acquire(ctx context.Context) error { return take(ctx, h.sem) }
+
+func (h *Hasher) release() { <-h.sem }
+
+// take puts a token in sem, waiting until there is room or ctx is done, in
+// which case it returns ctx.Err() and holds nothing.
+func take(ctx context.Context, sem chan struct{}) error {
 	// Checked first because select picks randomly among ready cases: a
 	// request that is already abandoned must not spend 19 MiB just because
 	// a slot happened to be free.
@@ -106,14 +129,12 @@ func (h *Hasher) acquire(ctx context.Context) error {
 		return err
 	}
 	select {
-	case h.sem <- struct{}{}:
+	case sem <- struct{}{}:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
-
-func (h *Hasher) release() { <-h.sem }
 
 // Hash returns a new PHC-encoded Argon2id hash of pw with a fresh random salt,
 // so hashing the same password twice gives different strings. It does not
@@ -131,6 +152,20 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	defer h.release()
 	key := h.derive([]byte(pw), salt, defaultParams, keyLen)
 	return encode(defaultParams, salt, key), nil
+}
+
+// HashAnonymous is Hash for a password chosen by someone who is not signed
+// in (finishing sign-up, a password reset link, an invitation's sign-up).
+// It first waits for one of the anonymous share of slots, then for a slot
+// like any hash, so that anonymous work never holds more than that share and
+// sign-in and signed-in people are not starved however much of it arrives.
+// Callers check everything cheaper first (the link, the input, the limits).
+func (h *Hasher) HashAnonymous(ctx context.Context, pw string) (string, error) {
+	if err := take(ctx, h.anon); err != nil {
+		return "", err
+	}
+	defer func() { <-h.anon }()
+	return h.Hash(ctx, pw)
 }
 
 // Verify reports whether pw matches encoded, a hash made by Hash or by any

@@ -302,6 +302,76 @@ func TestConcurrencyBound(t *testing.T) {
 	}
 }
 
+// Anonymous hashes hold at most half of the slots: however many arrive,
+// a sign-in (Verify, VerifyDummy) or a signed-in person's Hash still finds a
+// free slot at once, and waiting anonymous hashes run as their share frees.
+func TestAnonymousHashesLeaveSlotsForOthers(t *testing.T) {
+	const enc = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$7gXkyyO10rdD/DI8icOCwPpqYs3Ez455RDRgCCOCLjQ"
+	h := New(4)
+	bd := newBlockingDerive()
+	h.derive = bd.derive
+
+	const anonymous = 10
+	anonDone := make(chan error, anonymous)
+	for range anonymous {
+		go func() {
+			_, err := h.HashAnonymous(context.Background(), "pw")
+			anonDone <- err
+		}()
+	}
+	<-bd.entered
+	<-bd.entered // the anonymous share (2 of 4) is running
+	select {
+	case <-bd.entered:
+		t.Fatal("a third anonymous hash ran: anonymous work took more than half of the slots")
+	case <-time.After(50 * time.Millisecond):
+	}
+
+	// Sign-in and a signed-in hash get the other two slots without waiting
+	// for any anonymous hash to finish.
+	others := make(chan error, 2)
+	go func() { _, err := h.Verify(context.Background(), enc, "pw"); others <- err }()
+	go func() { _, err := h.Hash(context.Background(), "pw"); others <- err }()
+	for range 2 {
+		select {
+		case <-bd.entered:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a sign-in or signed-in hash waited behind anonymous ones")
+		}
+	}
+	if n := bd.running.Load(); n != 4 {
+		t.Fatalf("%d derivations running, want 4 (2 anonymous, 2 others)", n)
+	}
+
+	// Everything completes once released.
+	close(bd.release)
+	for range anonymous {
+		if err := <-anonDone; err != nil {
+			t.Error(err)
+		}
+	}
+	for range 2 {
+		if err := <-others; err != nil {
+			t.Error(err)
+		}
+	}
+	if len(h.sem) != 0 || len(h.anon) != 0 {
+		t.Errorf("slots held after everything finished: %d, anonymous %d", len(h.sem), len(h.anon))
+	}
+}
+
+// With one slot there is nothing to share: an anonymous hash takes it like
+// any other, and never waits forever.
+func TestAnonymousHashWithOneSlot(t *testing.T) {
+	h := New(1)
+	h.derive = func(_, _ []byte, _ params, keyLen uint32) []byte { return make([]byte, keyLen) }
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := h.HashAnonymous(ctx, "pw"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestNewDefaultsToNumCPU(t *testing.T) {
 	for _, n := range []int{0, -1} {
 		if got := cap(New(n).sem); got != runtime.NumCPU() {
@@ -310,6 +380,11 @@ func TestNewDefaultsToNumCPU(t *testing.T) {
 	}
 	if got := cap(New(5).sem); got != 5 {
 		t.Errorf("New(5) allows %d at once", got)
+	}
+	for n, want := range map[int]int{1: 1, 2: 1, 3: 1, 4: 2, 5: 2, 8: 4} {
+		if got := cap(New(n).anon); got != want {
+			t.Errorf("New(%d) allows %d anonymous hashes at once; want %d", n, got, want)
+		}
 	}
 }
 

@@ -189,8 +189,10 @@ func (db *DB) SearchUserAccounts(ctx context.Context, userID int64, query string
 
 // UpdateAccountSettings changes the account's name and default invitation
 // lifetime. Only members allowed to edit settings may; the permission is
-// checked again here so that no path can skip it.
-func (db *DB) UpdateAccountSettings(ctx context.Context, actor *roster.Membership, name string, ttl time.Duration) (err error) {
+// checked again here so that no path can skip it. Each setting that changes
+// is audited (Account renamed, Invitation lifetime changed) with its value
+// before and after, as data; a save that changes nothing writes nothing.
+func (db *DB) UpdateAccountSettings(ctx context.Context, actor *roster.Membership, name string, ttl time.Duration, origin roster.Origin) (err error) {
 	defer wrap(&err, "UpdateAccountSettings(%s)", actor.Account.SID)
 	if !actor.Roles.Can(roster.EditSettings) {
 		return roster.Refuse(roster.EFORBIDDEN, roster.ReasonNoPermission)
@@ -202,8 +204,30 @@ func (db *DB) UpdateAccountSettings(ctx context.Context, actor *roster.Membershi
 		if _, err := actorRolesUnderLock(ctx, tx, actor.Account.ID, actor.User.ID, roster.EditSettings); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE accounts SET name = $2, invite_ttl = $3::interval WHERE id = $1`, actor.Account.ID, name, ttl)
-		return err
+		var nameBefore string
+		var ttlBefore time.Duration
+		if err := tx.QueryRow(ctx, `SELECT name, invite_ttl FROM accounts WHERE id = $1`, actor.Account.ID).Scan(&nameBefore, &ttlBefore); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE accounts SET name = $2, invite_ttl = $3::interval WHERE id = $1`, actor.Account.ID, name, ttl); err != nil {
+			return err
+		}
+		audit := func(action roster.AuditAction, d roster.AuditData) error {
+			return writeAudit(ctx, tx, auditEntry{
+				AccountID: actor.Account.ID, ActorID: &actor.User.ID, Action: action, Data: &d, Origin: origin,
+			})
+		}
+		if name != nameBefore {
+			if err := audit(roster.AuditAccountRenamed, roster.AuditData{NameBefore: nameBefore, NameAfter: name}); err != nil {
+				return err
+			}
+		}
+		if ttl != ttlBefore {
+			return audit(roster.AuditInviteTTLChanged, roster.AuditData{
+				InviteTTLBefore: roster.Seconds(ttlBefore), InviteTTLAfter: roster.Seconds(ttl),
+			})
+		}
+		return nil
 	})
 }
 

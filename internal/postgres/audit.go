@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,7 @@ type auditEntry struct {
 	RolesBefore    roster.RoleSet
 	RolesAfter     roster.RoleSet
 	Detail         string
+	Data           *roster.AuditData // what changed, as data; nil for none
 	Origin         roster.Origin
 }
 
@@ -36,13 +38,20 @@ func nullableRoles(r roster.RoleSet) []string {
 // the same after people change. An event in a managed account also carries
 // its organization, so that the organization's log shows it.
 func writeAudit(ctx context.Context, tx pgx.Tx, e auditEntry) error {
+	var data []byte
+	if e.Data != nil {
+		var err error
+		if data, err = json.Marshal(e.Data); err != nil {
+			return err
+		}
+	}
 	_, err := tx.Exec(ctx, `
 		INSERT INTO audit_events (account_id, organization_id, actor_id, actor_email, action, target_id, target_email,
-			invitation_id, roles_before, roles_after, ip, via, detail)
+			invitation_id, roles_before, roles_after, ip, via, detail, data)
 		VALUES (NULLIF($1::bigint, 0), coalesce($12, (SELECT organization_id FROM accounts WHERE id = $1)),
-			$2, coalesce((SELECT email FROM users WHERE id = $2), ''), $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			$2, coalesce((SELECT email FROM users WHERE id = $2), ''), $3, $4, $5, $6, $7, $8, $9, $10, $11, $13)`,
 		e.AccountID, e.ActorID, string(e.Action), e.TargetID, e.TargetEmail, e.InvitationID,
-		nullableRoles(e.RolesBefore), nullableRoles(e.RolesAfter), e.Origin.IP, e.Origin.Via, e.Detail, e.OrganizationID)
+		nullableRoles(e.RolesBefore), nullableRoles(e.RolesAfter), e.Origin.IP, e.Origin.Via, e.Detail, e.OrganizationID, data)
 	return err
 }
 
@@ -56,7 +65,7 @@ func (db *DB) ListAudit(ctx context.Context, accountID int64, f roster.AuditFilt
 	person := strings.TrimSpace(f.Person)
 	rows, err := db.Pool.Query(ctx, `
 		SELECT e.id, e.action, e.actor_email, coalesce(u.name, ''), e.target_email, e.roles_before, e.roles_after,
-			e.ip, e.via, e.detail, e.created_at
+			e.ip, e.via, e.detail, e.data, e.created_at
 		FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
 		WHERE e.account_id = $1
 		  AND ($2 = 0 OR e.id < $2)
@@ -73,7 +82,11 @@ func (db *DB) ListAudit(ctx context.Context, accountID int64, f roster.AuditFilt
 		var e roster.AuditEvent
 		var action string
 		var before, after []string
-		if err := rows.Scan(&e.ID, &action, &e.ActorEmail, &e.ActorName, &e.TargetEmail, &before, &after, &e.IP, &e.Via, &e.Detail, &e.CreatedAt); err != nil {
+		var data []byte
+		if err := rows.Scan(&e.ID, &action, &e.ActorEmail, &e.ActorName, &e.TargetEmail, &before, &after, &e.IP, &e.Via, &e.Detail, &data, &e.CreatedAt); err != nil {
+			return nil, err
+		}
+		if err := readAuditData(data, &e); err != nil {
 			return nil, err
 		}
 		e.Action = roster.AuditAction(action)
@@ -93,4 +106,14 @@ func (db *DB) ListAudit(ctx context.Context, accountID int64, f roster.AuditFilt
 		page.Next = strconv.FormatInt(page.Events[limit-1].ID, 10)
 	}
 	return page, nil
+}
+
+// readAuditData reads an event's data column into e.Data; NULL (an older
+// event, or one without data) leaves it empty. Read leniently: a field this
+// version does not know is ignored, and one it misses stays empty.
+func readAuditData(data []byte, e *roster.AuditEvent) error {
+	if data == nil {
+		return nil
+	}
+	return json.Unmarshal(data, &e.Data)
 }

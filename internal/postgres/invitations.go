@@ -410,26 +410,36 @@ func (db *DB) SignUpAndAccept(ctx context.Context, nu roster.NewUser, token stri
 	return &u, &inv, nil
 }
 
-// PendingInvitationsFor lists usable invitations addressed to email, newest
-// first, for the invitee's own list in the console.
-func (db *DB) PendingInvitationsFor(ctx context.Context, email string) (_ []roster.Invitation, err error) {
+// addressedToVerified narrows invitations i to those addressed to the login
+// $1, and only while that login's address is verified: until a login proves
+// its address, the invitations addressed to it (accounts, inviters, roles)
+// are none of its business (docs/rules.md, Email verification).
+const addressedToVerified = `i.email = (SELECT u.email FROM users u WHERE u.id = $1 AND u.email_verified_at IS NOT NULL)`
+
+// PendingInvitationsFor lists the usable invitations addressed to the
+// login's email, newest first, for the invitee's own list in the console;
+// none while the login's address is not verified.
+func (db *DB) PendingInvitationsFor(ctx context.Context, userID int64) (_ []roster.Invitation, err error) {
 	defer wrap(&err, "PendingInvitationsFor")
 	rows, err := db.Pool.Query(ctx, `SELECT `+invitationColumns+` FROM `+invitationFrom+`
-		WHERE i.email = $1 AND i.status = 'pending' AND i.expires_at > now()
-		ORDER BY i.sent_at DESC LIMIT 50`, email)
+		WHERE `+addressedToVerified+` AND i.status = 'pending' AND i.expires_at > now()
+		ORDER BY i.sent_at DESC LIMIT 50`, userID)
 	if err != nil {
 		return nil, err
 	}
 	return collectInvitations(rows)
 }
 
-// CountPendingInvitationsFor counts usable invitations addressed to email,
-// to accounts and to organizations.
-func (db *DB) CountPendingInvitationsFor(ctx context.Context, email string) (n int, err error) {
+// CountPendingInvitationsFor counts the usable invitations addressed to the
+// login's email, to accounts and to organizations; 0 while its address is
+// not verified.
+func (db *DB) CountPendingInvitationsFor(ctx context.Context, userID int64) (n int, err error) {
 	defer wrap(&err, "CountPendingInvitationsFor")
 	err = db.Pool.QueryRow(ctx, `
-		SELECT (SELECT count(*) FROM invitations WHERE email = $1 AND status = 'pending' AND expires_at > now())
-		     + (SELECT count(*) FROM organization_invitations WHERE email = $1 AND status = 'pending' AND expires_at > now())`, email).Scan(&n)
+		SELECT (SELECT count(*) FROM invitations i
+		         WHERE `+addressedToVerified+` AND i.status = 'pending' AND i.expires_at > now())
+		     + (SELECT count(*) FROM organization_invitations i
+		         WHERE `+addressedToVerified+` AND i.status = 'pending' AND i.expires_at > now())`, userID).Scan(&n)
 	return n, err
 }
 

@@ -332,7 +332,7 @@ func (db *DB) ListOrgAudit(ctx context.Context, orgID int64, f roster.AuditFilte
 	person := strings.TrimSpace(f.Person)
 	rows, err := db.Pool.Query(ctx, `
 		SELECT e.id, e.action, e.actor_email, coalesce(u.name, ''), e.target_email, e.roles_before, e.roles_after,
-			e.ip, e.via, e.detail, e.created_at, coalesce(a.sid, ''), coalesce(a.name, '')
+			e.ip, e.via, e.detail, e.data, e.created_at, coalesce(a.sid, ''), coalesce(a.name, '')
 		FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id LEFT JOIN accounts a ON a.id = e.account_id
 		WHERE (e.organization_id = $1 OR e.account_id IN (SELECT id FROM accounts WHERE organization_id = $1))
 		  AND ($2 = 0 OR e.id < $2)
@@ -349,8 +349,12 @@ func (db *DB) ListOrgAudit(ctx context.Context, orgID int64, f roster.AuditFilte
 		var e roster.AuditEvent
 		var action string
 		var before, after []string
-		if err := rows.Scan(&e.ID, &action, &e.ActorEmail, &e.ActorName, &e.TargetEmail, &before, &after, &e.IP, &e.Via, &e.Detail, &e.CreatedAt,
+		var data []byte
+		if err := rows.Scan(&e.ID, &action, &e.ActorEmail, &e.ActorName, &e.TargetEmail, &before, &after, &e.IP, &e.Via, &e.Detail, &data, &e.CreatedAt,
 			&e.AccountSID, &e.AccountName); err != nil {
+			return nil, err
+		}
+		if err := readAuditData(data, &e); err != nil {
 			return nil, err
 		}
 		e.Action = roster.AuditAction(action)

@@ -573,12 +573,14 @@ func (db *DB) SignUpAndAcceptOrg(ctx context.Context, nu roster.NewUser, token s
 }
 
 // PendingOrgInvitationsFor lists usable organization invitations addressed
-// to email, newest first, for the invitee's list in the console.
-func (db *DB) PendingOrgInvitationsFor(ctx context.Context, email string) (_ []roster.OrgInvitation, err error) {
+// to the login's email, newest first, for the invitee's list in the console;
+// none while the login's address is not verified, as for account
+// invitations (addressedToVerified).
+func (db *DB) PendingOrgInvitationsFor(ctx context.Context, userID int64) (_ []roster.OrgInvitation, err error) {
 	defer wrap(&err, "PendingOrgInvitationsFor")
 	rows, err := db.Pool.Query(ctx, `SELECT `+orgInvitationColumns+` FROM `+orgInvitationFrom+`
-		WHERE i.email = $1 AND i.status = 'pending' AND i.expires_at > now()
-		ORDER BY i.sent_at DESC LIMIT 20`, email)
+		WHERE `+addressedToVerified+` AND i.status = 'pending' AND i.expires_at > now()
+		ORDER BY i.sent_at DESC LIMIT 20`, userID)
 	if err != nil {
 		return nil, err
 	}

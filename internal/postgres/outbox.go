@@ -60,6 +60,28 @@ func enqueueMail(ctx context.Context, tx pgx.Tx, m roster.Mail) (id int64, err e
 	return id, err
 }
 
+// enqueueMailIf is enqueueMail for a mail that goes out only if send, in
+// statements that are the same either way: a path whose answer must not
+// tell whether it mailed anyone (a password reset for an address that may
+// have no login) does the same database work in both cases.
+func enqueueMailIf(ctx context.Context, tx pgx.Tx, m roster.Mail, send bool) error {
+	if strings.TrimSpace(m.To) == "" || m.Kind == "" {
+		return fmt.Errorf("enqueueMailIf: a mail needs a kind and a recipient (kind %q)", m.Kind)
+	}
+	payload, err := json.Marshal(m.Data)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO email_outbox (kind, account_id, invitation_id, to_addr, payload)
+		SELECT $1, $2, $3, $4, $5 WHERE $6`,
+		string(m.Kind), m.AccountID, m.InvitationID, m.To, payload, send); err != nil {
+		return fmt.Errorf("queueing %s mail: %w", m.Kind, err)
+	}
+	_, err = tx.Exec(ctx, `SELECT pg_notify($1, '') WHERE $2`, outboxChannel, send)
+	return err
+}
+
 // cancelInvitationMail cancels the unsent mail of an invitation and erases
 // its token, so that a link that was replaced (resend) or withdrawn (revoke)
 // is never delivered. A mail being sent at this instant may still go out;

@@ -40,7 +40,7 @@ func TestStaleActorIsRefused(t *testing.T) {
 			return err
 		}},
 		{"settings", func(ctx context.Context, a *raceAccount, stale *roster.Membership) error {
-			return a.f.db.UpdateAccountSettings(ctx, stale, "Renamed", 48*time.Hour)
+			return a.f.db.UpdateAccountSettings(ctx, stale, "Renamed", 48*time.Hour, roster.Origin{})
 		}},
 	}
 	for _, lost := range []struct {

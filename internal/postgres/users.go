@@ -123,7 +123,10 @@ var tokenPurpose = map[roster.MailKind]string{
 }
 
 // ResendVerification mails a new verification link to an unverified user.
-func (db *DB) ResendVerification(ctx context.Context, userID int64) (err error) {
+// It counts against roster.AccountMailLimitPerUser for the user and
+// roster.AccountMailLimitPerClient for the client's address ip; past either
+// it refuses with ETOOMANY.
+func (db *DB) ResendVerification(ctx context.Context, userID int64, ip string) (err error) {
 	defer wrap(&err, "ResendVerification")
 	return db.inTx(ctx, func(tx pgx.Tx) error {
 		var u roster.User
@@ -132,6 +135,9 @@ func (db *DB) ResendVerification(ctx context.Context, userID int64) (err error) 
 		}
 		if u.Verified() {
 			return roster.Refuse(roster.ECONFLICT, roster.ReasonAlreadyVerified)
+		}
+		if err := takeLimit(ctx, tx, accountMailClientKey(ip), roster.AccountMailLimitPerClient, roster.ReasonAccountMailLimit); err != nil {
+			return err
 		}
 		if err := takeLimit(ctx, tx, fmt.Sprintf("verify:user:%d", u.ID), roster.AccountMailLimitPerUser, roster.ReasonVerifyLimit); err != nil {
 			return err
@@ -175,26 +181,57 @@ func consumeUserToken(ctx context.Context, tx pgx.Tx, token, purpose string) (in
 	return userID, err
 }
 
-// RequestPasswordReset mails a reset link if a user has that email, and does
-// nothing otherwise; the caller answers the same either way.
+// RequestPasswordReset mails a reset link if a login has that email, and
+// does nothing otherwise; the caller answers the same either way. Both cases
+// run the same statements in the same order, and only the rows they find
+// differ, so the time the answer takes does not tell them apart: the limit
+// counts the address as typed, and the token and the mail are written by
+// statements that find the login themselves. Past the limit (at most
+// roster.AccountMailLimitPerUser reset mails an hour to one address) it
+// quietly sends nothing.
 func (db *DB) RequestPasswordReset(ctx context.Context, email string) (err error) {
 	defer wrap(&err, "RequestPasswordReset")
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		var u roster.User
-		err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = $1`, email), &u)
-		if errors.Is(err, pgx.ErrNoRows) {
+		if err := takeLimit(ctx, tx, "reset:to:"+lowerASCII(email), roster.AccountMailLimitPerUser, roster.ReasonVerifyLimit); roster.ErrorCode(err) == roster.ETOOMANY {
 			return nil
 		} else if err != nil {
 			return err
 		}
-		// Past the limit, quietly send nothing: the answer must not differ.
-		if err := takeLimit(ctx, tx, fmt.Sprintf("reset:user:%d", u.ID), roster.AccountMailLimitPerUser, roster.ReasonVerifyLimit); roster.ErrorCode(err) == roster.ETOOMANY {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		return issueUserToken(ctx, tx, &u, roster.MailPasswordReset, ResetPasswordTTL)
+		return issueUserTokenTo(ctx, tx, email, roster.MailPasswordReset, ResetPasswordTTL)
 	})
+}
+
+// issueUserTokenTo is issueUserToken for the login whose email is email, if
+// there is one, in the same statements whether or not there is: the first
+// finds the login and stores the token only when it does, and the mail is
+// queued only when the token was stored.
+func issueUserTokenTo(ctx context.Context, tx pgx.Tx, email string, kind roster.MailKind, ttl time.Duration) error {
+	token, hash := newToken()
+	rows, err := tx.Query(ctx, `
+		WITH u AS (SELECT id, email, name FROM users WHERE email = $3),
+		     t AS (INSERT INTO user_tokens (token_hash, user_id, purpose, email, expires_at)
+		           SELECT $1, u.id, $2, u.email, now() + $4::interval FROM u
+		           RETURNING expires_at)
+		SELECT u.email, u.name, t.expires_at FROM u, t`,
+		hash, tokenPurpose[kind], email, ttl)
+	if err != nil {
+		return err
+	}
+	u := roster.User{Email: email}
+	var expires time.Time
+	found := false
+	for rows.Next() {
+		if err := rows.Scan(&u.Email, &u.Name, &expires); err != nil {
+			rows.Close()
+			return err
+		}
+		found = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return enqueueMailIf(ctx, tx, roster.UserTokenMail(kind, &u, token, expires), found)
 }
 
 // CheckPasswordResetToken reports whether a reset token is still usable,
@@ -216,7 +253,9 @@ func (db *DB) CheckPasswordResetToken(ctx context.Context, token string) (err er
 }
 
 // ResetPassword consumes a reset token, sets the new password hash, marks the
-// email verified (the link proves it) and signs out every session.
+// email verified (the link proves it), signs out every session and mails
+// the user that their password changed. The caller hashes the password
+// after BeginPasswordReset let it.
 func (db *DB) ResetPassword(ctx context.Context, token, passwordHash string) (_ *roster.User, err error) {
 	defer wrap(&err, "ResetPassword")
 	var u roster.User
@@ -230,7 +269,10 @@ func (db *DB) ResetPassword(ctx context.Context, token, passwordHash string) (_ 
 			WHERE id = $1 RETURNING `+userColumns, userID, passwordHash), &u); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE logins SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, userID)
+		if _, err := tx.Exec(ctx, `UPDATE logins SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, userID); err != nil {
+			return err
+		}
+		_, err = enqueueMail(ctx, tx, roster.PasswordChangedMail(&u))
 		return err
 	})
 	if err != nil {

@@ -20,6 +20,8 @@ const (
 	AuditUserDeactivated    AuditAction = "user.deactivated"
 	AuditUserReactivated    AuditAction = "user.reactivated"
 	AuditPasswordReset      AuditAction = "user.password_reset"
+	AuditAccountRenamed     AuditAction = "account.renamed"
+	AuditInviteTTLChanged   AuditAction = "account.invite_ttl_changed"
 	AuditMemberAdded        AuditAction = "member.added" // given access from the Admin Center
 
 	// Organization events. Those about one account (created, moved in or
@@ -57,6 +59,7 @@ var AuditActions = []AuditAction{
 	AuditRolesChanged, AuditMemberRemoved, AuditMemberLeft, AuditOwnershipTransfer,
 	AuditExported, AuditRetentionChanged,
 	AuditUserDeactivated, AuditUserReactivated, AuditPasswordReset,
+	AuditAccountRenamed, AuditInviteTTLChanged,
 	AuditMemberAdded, AuditOrgAccountCreated, AuditOrgAccountMovedIn, AuditOrgAccountMovedOut, AuditOrgAccountOwnerChanged,
 	AuditTwoFactorRequired, AuditTwoFactorOptional,
 }
@@ -75,7 +78,7 @@ var OrgAuditActions = []AuditAction{
 	AuditInvitationAccepted, AuditInvitationDeclined,
 	AuditMemberAdded, AuditRolesChanged, AuditMemberRemoved, AuditMemberLeft, AuditOwnershipTransfer,
 	AuditUserDeactivated, AuditUserReactivated, AuditPasswordReset,
-	AuditTwoFactorRequired, AuditTwoFactorOptional,
+	AuditTwoFactorRequired, AuditTwoFactorOptional, AuditAccountRenamed, AuditInviteTTLChanged,
 }
 
 // Label is the action for people.
@@ -109,6 +112,10 @@ func (a AuditAction) Label() string {
 		return "Login reactivated"
 	case AuditPasswordReset:
 		return "Password reset by an operator"
+	case AuditAccountRenamed:
+		return "Account renamed"
+	case AuditInviteTTLChanged:
+		return "Invitation lifetime changed"
 	case AuditMemberAdded:
 		return "User added"
 	case AuditOrgCreated:
@@ -185,9 +192,27 @@ type AuditEvent struct {
 	RolesAfter  RoleSet
 	IP          string
 	Via         string
-	Detail      string
+	Detail      string // older events' words; newer ones keep Data
+	Data        AuditData
 	CreatedAt   time.Time
 }
+
+// AuditData is what an event records beyond its columns, as data, never as
+// sentences: the audit log page and its export put it into words. It is
+// stored as JSON (audit_events.data); every field is optional, so an event
+// written by an older version still reads.
+type AuditData struct {
+	// An account's name before and after a rename.
+	NameBefore string `json:"name_before,omitempty"`
+	NameAfter  string `json:"name_after,omitempty"`
+	// An account's invitation lifetime before and after a change, in
+	// seconds.
+	InviteTTLBefore int64 `json:"invite_ttl_before_s,omitempty"`
+	InviteTTLAfter  int64 `json:"invite_ttl_after_s,omitempty"`
+}
+
+// Seconds is d as AuditData keeps a duration.
+func Seconds(d time.Duration) int64 { return int64(d / time.Second) }
 
 // AuditFilter narrows the audit log.
 type AuditFilter struct {

@@ -57,6 +57,9 @@ const (
 	ReasonInviteLimitOrg        Reason = "invite_limit_org"        // params: limit, retry_at
 	ReasonVerifyLimit           Reason = "verify_limit"            // params: limit, retry_at
 	ReasonNoPermission          Reason = "no_permission"           // the actor's roles changed meanwhile
+	ReasonAccountMailLimit      Reason = "account_mail_limit"      // params: limit, retry_at
+	ReasonPasswordLimitClient   Reason = "password_limit_client"   // params: limit, retry_at
+	ReasonPasswordLimitLogin    Reason = "password_limit_login"    // params: limit, retry_at
 
 	// Organizations.
 	ReasonManagedElsewhere      Reason = "managed_elsewhere"       // the login is a managed user of another organization

@@ -28,6 +28,31 @@ var (
 	InviteLimitPerOrganization = Limit{Max: 20000, Window: time.Hour}
 	// Resends of one invitation.
 	ResendLimitPerInvitation = Limit{Max: 3, Window: time.Hour}
-	// Verification and password reset mails to one login.
+	// Verification mails to one login, and password reset mails to one
+	// address (counted whether or not it has a login, so that the work is
+	// the same either way). Past it a reset request answers as always and
+	// mails nothing.
 	AccountMailLimitPerUser = Limit{Max: 3, Window: time.Hour}
+
+	// Sign-up mails (the link that finishes sign-up, or the notice to an
+	// address that has a login already) to one address. Past it the sign-up
+	// form answers as always and mails nothing, so it says nothing about the
+	// address.
+	SignUpMailLimitPerRecipient = Limit{Max: 3, Window: time.Hour}
+	// Sign-up and verification mails asked for from one client address.
+	// Past it the form answers 429: that says nothing about any address.
+	AccountMailLimitPerClient = Limit{Max: 20, Window: time.Hour}
+)
+
+// Limits on setting a password without being signed in: finishing sign-up
+// and following a password reset link. Each attempt that passes every
+// cheaper check costs a password hash, so these bound how much hashing one
+// client, and one link, can make the console do. An attempt counts once it
+// reaches the hash, whatever its outcome.
+var (
+	// New passwords chosen from one client address.
+	PasswordLimitPerClient = Limit{Max: 20, Window: 15 * time.Minute}
+	// New passwords chosen for one login (reset) or one address (sign-up),
+	// whichever link they come by.
+	PasswordLimitPerLogin = Limit{Max: 5, Window: 15 * time.Minute}
 )

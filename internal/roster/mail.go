@@ -54,6 +54,9 @@ const (
 	MailRolesChanged      MailKind = "roles_changed"
 	MailOwnershipGiven    MailKind = "ownership_given"    // to the former Owner
 	MailOwnershipReceived MailKind = "ownership_received" // to the new Owner
+	MailSignUp            MailKind = "sign_up"            // the link that finishes sign-up
+	MailSignUpExisting    MailKind = "sign_up_existing"   // a sign-up with an address that has a login
+	MailPasswordChanged   MailKind = "password_changed"   // after a reset or a change on the profile
 
 	// Organizations.
 	MailOrgInvitation     MailKind = "org_invitation"     // carries an organization invitation's link
@@ -84,6 +87,27 @@ func InvitationMail(inv *Invitation, token string) Mail {
 // password reset (MailPasswordReset) link token to u.
 func UserTokenMail(kind MailKind, u *User, token string, expiresAt time.Time) Mail {
 	return Mail{Kind: kind, To: u.Email, Data: MailData{Name: u.Name, Token: token, ExpiresAt: &expiresAt}}
+}
+
+// SignUpMail is the mail a sign-up asked for an address without a login
+// sends: the link that proves the address and finishes sign-up.
+func SignUpMail(email, token string, expiresAt time.Time) Mail {
+	return Mail{Kind: MailSignUp, To: email, Data: MailData{Token: token, ExpiresAt: &expiresAt}}
+}
+
+// SignUpExistingMail is the mail a sign-up asked for an address that has a
+// login sends instead, to that login: someone tried to sign up with it; it
+// offers sign-in and a password reset. The sign-up page answers the same
+// either way, so only the address's owner learns that it has a login.
+func SignUpExistingMail(u *User) Mail {
+	return Mail{Kind: MailSignUpExisting, To: u.Email, Data: MailData{Name: u.Name}}
+}
+
+// PasswordChangedMail tells u that their password was changed (by a reset
+// link or on the profile), so that a change they did not make does not go
+// unnoticed.
+func PasswordChangedMail(u *User) Mail {
+	return Mail{Kind: MailPasswordChanged, To: u.Email, Data: MailData{Name: u.Name}}
 }
 
 // TwoFactorMail tells u that their second factor changed: turned off

@@ -104,7 +104,7 @@ func (s *accountPages) saveSettings(w http.ResponseWriter, r *http.Request) erro
 		ttl, err = parseTTL(f.TTLValue, f.TTLUnit)
 	}
 	if err == nil {
-		err = s.store.UpdateAccountSettings(r.Context(), currentMembership(r), name, ttl)
+		err = s.store.UpdateAccountSettings(r.Context(), currentMembership(r), name, ttl, s.origin(r, "Account settings"))
 	}
 	if err != nil {
 		return s.formError(w, r, err, func(errs templates.Errors) {

@@ -202,8 +202,9 @@ func TestSessionCookieAttributes(t *testing.T) {
 		srv := *app.Server
 		srv.Config = cfg
 		srv.Sessions = web.NewSessions(pgxstore.NewWithCleanupInterval(app.DB.Pool, 0), cfg)
-		req := httptest.NewRequest(http.MethodPost, "/signup", strings.NewReader(url.Values{
-			"name": {"Ada"}, "email": {"ada" + tc.name + "@example.com"}, "password": {"correct horse battery"}, "account_name": {"Engines"},
+		app.mustCreateUser("Ada", "ada"+tc.name+"@example.com")
+		req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(url.Values{
+			"email": {"ada" + tc.name + "@example.com"}, "password": {testPassword},
 		}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		rec := httptest.NewRecorder()

@@ -222,7 +222,7 @@ func (c *csvAudit) event(e roster.AuditEvent) error {
 	return c.w.Write([]string{
 		e.CreatedAt.UTC().Format(time.RFC3339),
 		cell(e.ActorName), cell(e.ActorEmail),
-		e.Action.Label(), string(e.Action), cell(e.Detail),
+		e.Action.Label(), string(e.Action), cell(templates.AuditDetail(e)),
 		cell(e.TargetEmail),
 		e.RolesBefore.String(), e.RolesAfter.String(),
 		cell(e.IP), cell(e.Via),
@@ -288,7 +288,7 @@ func (j *jsonAudit) event(e roster.AuditEvent) error {
 	var o jsonEvent
 	o.When = e.CreatedAt.UTC()
 	o.Who.Name, o.Who.Email = e.ActorName, e.ActorEmail
-	o.Action.Label, o.Action.Code, o.Action.Detail = e.Action.Label(), string(e.Action), e.Detail
+	o.Action.Label, o.Action.Code, o.Action.Detail = e.Action.Label(), string(e.Action), templates.AuditDetail(e)
 	o.ToWhom = e.TargetEmail
 	o.Roles.Before, o.Roles.After = roleLabels(e.RolesBefore), roleLabels(e.RolesAfter)
 	o.From.Address, o.From.Via = e.IP, e.Via

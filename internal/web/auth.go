@@ -19,8 +19,9 @@ const (
 	maxIPFailures    = 30
 )
 
-// authPages are sign-up, sign-in and sign-out, email verification, password
-// reset and the profile.
+// authPages are sign-in and sign-out, email verification and the profile.
+// Sign-up is signUpPages (signup.go); forgetting, resetting and changing a
+// password are passwordPages (passwords.go).
 type authPages struct {
 	*site
 	store LoginStore
@@ -48,68 +49,6 @@ func (s *authPages) root(w http.ResponseWriter, r *http.Request) error {
 
 // landing is where a signed-in person starts.
 func (s *site) landing(r *http.Request) string { return s.landingFor(r, currentUser(r)) }
-
-func (s *authPages) signUpForm(w http.ResponseWriter, r *http.Request) error {
-	if currentUser(r) != nil {
-		http.Redirect(w, r, s.landing(r), http.StatusSeeOther)
-		return nil
-	}
-	s.render(w, r, http.StatusOK, templates.SignUp(templates.SignUpForm{Action: templates.SignUpPath()}))
-	return nil
-}
-
-// signUp creates a login and an account of which the person is the Owner,
-// mails an email verification link and signs them in on the account's home.
-func (s *authPages) signUp(w http.ResponseWriter, r *http.Request) error {
-	f := templates.SignUpForm{
-		Action:      templates.SignUpPath(),
-		Name:        r.PostFormValue("name"),
-		Email:       r.PostFormValue("email"),
-		AccountName: r.PostFormValue("account_name"),
-	}
-	nu, pw, err := s.readNewUser(r)
-	if err == nil {
-		f.AccountName, err = roster.NormalizeName("account_name", f.AccountName)
-	}
-	if err == nil {
-		nu.PasswordHash, err = s.Hasher.Hash(r.Context(), pw)
-	}
-	var u *roster.User
-	var a *roster.Account
-	if err == nil {
-		u, a, err = s.store.CreateUserWithAccount(r.Context(), nu, f.AccountName)
-	}
-	if err != nil {
-		return s.formError(w, r, err, func(errs templates.Errors) {
-			f.Errors = errs
-			s.render(w, r, httpStatus(err), templates.SignUp(f))
-		})
-	}
-	if err := s.startLogin(r, u); err != nil {
-		return err
-	}
-	s.Sessions.Put(r.Context(), sessLastAccount, a.SID)
-	s.flash(r, templates.FlashWelcome(u.Email))
-	http.Redirect(w, r, templates.AccountURL(a.SID), http.StatusSeeOther)
-	return nil
-}
-
-// readNewUser validates the name, email and password fields of a sign-up.
-func (s *authPages) readNewUser(r *http.Request) (roster.NewUser, string, error) {
-	var nu roster.NewUser
-	var err error
-	if nu.Name, err = roster.NormalizeName("name", r.PostFormValue("name")); err != nil {
-		return nu, "", err
-	}
-	if nu.Email, err = roster.NormalizeEmail(r.PostFormValue("email")); err != nil {
-		return nu, "", err
-	}
-	pw := r.PostFormValue("password")
-	if err := s.CheckPassword(pw); err != nil {
-		return nu, "", err
-	}
-	return nu, pw, nil
-}
 
 // formError shows a domain error that people can fix next to the form
 // (invalid input, a conflict), and returns any other error to the caller.
@@ -300,7 +239,7 @@ func (s *authPages) profile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, templates.Profile(s.chrome(r), n))
+	s.render(w, r, http.StatusOK, templates.Profile(s.chrome(r), n, templates.Errors{}))
 	return nil
 }
 
@@ -326,69 +265,10 @@ func (s *authPages) verify(w http.ResponseWriter, r *http.Request) error {
 
 func (s *authPages) resendVerification(w http.ResponseWriter, r *http.Request) error {
 	u := currentUser(r)
-	if err := s.store.ResendVerification(r.Context(), u.ID); err != nil {
+	if err := s.store.ResendVerification(r.Context(), u.ID, s.clientIP(r)); err != nil {
 		return err
 	}
 	s.flash(r, templates.FlashVerificationSent(u.Email))
 	http.Redirect(w, r, templates.ProfilePath(), http.StatusSeeOther)
-	return nil
-}
-
-func (s *authPages) forgotForm(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, templates.ForgotPassword("", false, nil))
-	return nil
-}
-
-// forgot mails a reset link when the email has a login, and answers the same
-// whether or not it has one.
-func (s *authPages) forgot(w http.ResponseWriter, r *http.Request) error {
-	email, err := roster.NormalizeEmail(r.PostFormValue("email"))
-	if err != nil {
-		s.render(w, r, http.StatusUnprocessableEntity, templates.ForgotPassword(r.PostFormValue("email"), false, templates.Errors{"email": errorMessage(err)}))
-		return nil
-	}
-	if err := s.store.RequestPasswordReset(r.Context(), email); err != nil {
-		return err
-	}
-	s.render(w, r, http.StatusOK, templates.ForgotPassword(email, true, nil))
-	return nil
-}
-
-func (s *authPages) resetForm(w http.ResponseWriter, r *http.Request) error {
-	token := chi.URLParam(r, "token")
-	if err := s.store.CheckPasswordResetToken(r.Context(), token); err != nil {
-		return err
-	}
-	s.render(w, r, http.StatusOK, templates.ResetPassword(token, nil))
-	return nil
-}
-
-// reset sets a new password from a reset link, signs out every session and
-// signs this browser in.
-func (s *authPages) reset(w http.ResponseWriter, r *http.Request) error {
-	token := chi.URLParam(r, "token")
-	pw := r.PostFormValue("password")
-	if err := s.CheckPassword(pw); err != nil {
-		s.render(w, r, http.StatusUnprocessableEntity, templates.ResetPassword(token, templates.Errors{"password": errorMessage(err)}))
-		return nil
-	}
-	hash, err := s.Hasher.Hash(r.Context(), pw)
-	if err != nil {
-		return err
-	}
-	u, err := s.store.ResetPassword(r.Context(), token, hash)
-	if err != nil {
-		return err
-	}
-	if u.HasTwoFactor() {
-		// The link proves the email, not the second factor: ask for it.
-		s.flash(r, templates.FlashPasswordChanged())
-		return s.beginSecondStep(w, r, u, "") // twofactor_signin.go
-	}
-	if err := s.startLogin(r, u); err != nil {
-		return err
-	}
-	s.flash(r, templates.FlashPasswordChanged())
-	http.Redirect(w, r, s.landingFor(r, u), http.StatusSeeOther)
 	return nil
 }

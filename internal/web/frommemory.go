@@ -71,8 +71,8 @@ func (m *memoStore) UserAccounts(ctx context.Context, userID int64, limit int) (
 	return memo(m, func() ([]roster.Membership, error) { return m.Store.UserAccounts(ctx, userID, limit) }, "UserAccounts", userID, limit)
 }
 
-func (m *memoStore) CountPendingInvitationsFor(ctx context.Context, email string) (int, error) {
-	return memo(m, func() (int, error) { return m.Store.CountPendingInvitationsFor(ctx, email) }, "CountPending", email)
+func (m *memoStore) CountPendingInvitationsFor(ctx context.Context, userID int64) (int, error) {
+	return memo(m, func() (int, error) { return m.Store.CountPendingInvitationsFor(ctx, userID) }, "CountPending", userID)
 }
 
 func (m *memoStore) UserOrganization(ctx context.Context, userID int64) (*roster.OrgMembership, error) {
@@ -105,8 +105,8 @@ func (m *memoStore) Invitation(ctx context.Context, accountID int64, sid string)
 	return memo(m, func() (*roster.Invitation, error) { return m.Store.Invitation(ctx, accountID, sid) }, "Invitation", accountID, sid)
 }
 
-func (m *memoStore) PendingInvitationsFor(ctx context.Context, email string) ([]roster.Invitation, error) {
-	return memo(m, func() ([]roster.Invitation, error) { return m.Store.PendingInvitationsFor(ctx, email) }, "Pending", email)
+func (m *memoStore) PendingInvitationsFor(ctx context.Context, userID int64) ([]roster.Invitation, error) {
+	return memo(m, func() ([]roster.Invitation, error) { return m.Store.PendingInvitationsFor(ctx, userID) }, "Pending", userID)
 }
 
 func (m *memoStore) ListAudit(ctx context.Context, accountID int64, f roster.AuditFilter, after string, limit int) (*roster.AuditPage, error) {

@@ -182,10 +182,13 @@ func TestRequestLogHasNoTokens(t *testing.T) {
 	sid := owner.signUp("Ada", "ada@example.com", "Engines")
 	owner.invite(sid, "grace@example.com", "support")
 	app.newClient().post("/password/forgot", url.Values{"email": {"ada@example.com"}})
+	app.newClient().post("/signup", url.Values{"email": {"hopper@example.com"}})
+	app.mustCreateUnverifiedUser("Old", "old@example.com")
 	links := []string{
 		app.outboxLink("invitation", "grace@example.com", "/invite/"),
 		app.outboxLink("password_reset", "ada@example.com", "/password/reset/"),
-		app.outboxLink("verify_email", "ada@example.com", "/verify/"),
+		app.signedIn("old@example.com").verificationLink("old@example.com"),
+		app.outboxLink("sign_up", "hopper@example.com", "/signup/"),
 	}
 
 	// Served in this goroutine, so each request's log line is written
@@ -214,7 +217,7 @@ func TestRequestLogHasNoTokens(t *testing.T) {
 			t.Errorf("the request log holds the token of %s", strings.TrimSuffix(link, token))
 		}
 	}
-	for _, pattern := range []string{"/invite/{token}", "/invite/{token}/accept", "/password/reset/{token}", "/verify/{token}"} {
+	for _, pattern := range []string{"/invite/{token}", "/invite/{token}/accept", "/password/reset/{token}", "/verify/{token}", "/signup/{token}"} {
 		if !strings.Contains(out, "route="+pattern+" ") {
 			t.Errorf("no request logged with route=%s", pattern)
 		}
@@ -347,9 +350,13 @@ func TestTokenPagesSendNoReferrer(t *testing.T) {
 	sid := owner.signUp("Ada", "ada@example.com", "Engines")
 	owner.invite(sid, "grace@example.com", "support")
 	app.newClient().post("/password/forgot", url.Values{"email": {"ada@example.com"}})
+	app.newClient().post("/signup", url.Values{"email": {"hopper@example.com"}})
 	invite := app.outboxLink("invitation", "grace@example.com", "/invite/")
 	reset := app.outboxLink("password_reset", "ada@example.com", "/password/reset/")
-	verify := app.outboxLink("verify_email", "ada@example.com", "/verify/")
+	signUp := app.outboxLink("sign_up", "hopper@example.com", "/signup/")
+	app.mustCreateUnverifiedUser("Old", "old@example.com")
+	old := app.signedIn("old@example.com")
+	verify := old.verificationLink("old@example.com")
 
 	anon := app.newClient()
 	for what, res := range map[string]response{
@@ -357,7 +364,9 @@ func TestTokenPagesSendNoReferrer(t *testing.T) {
 		"invitation sign-up refused": anon.post(invite+"/signup", url.Values{"name": {"Grace"}, "password": {"short"}}),
 		"unknown invitation":         anon.get("/invite/not-a-real-token"),
 		"password reset":             anon.get(reset),
-		"email verification":         owner.get(verify),
+		"email verification":         old.get(verify),
+		"finishing sign-up":          anon.get(signUp),
+		"finishing sign-up refused":  anon.post(signUp, url.Values{"name": {"Grace"}, "password": {"short"}}),
 	} {
 		if res.Status >= 500 {
 			t.Fatalf("%s: %d", what, res.Status)

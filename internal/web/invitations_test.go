@@ -405,25 +405,60 @@ func TestAcceptAsExistingLogin(t *testing.T) {
 	}
 }
 
-// In the console, an unverified login cannot accept; the mailed link proves
-// the address and can.
+// mustCreateUnverifiedUser inserts a login whose address is not verified, as
+// sign-up made them before it was email-first.
+func (app *testApp) mustCreateUnverifiedUser(name, email string) person {
+	app.t.Helper()
+	p := app.mustCreateUser(name, email)
+	if _, err := app.DB.Pool.Exec(context.Background(), `UPDATE users SET email_verified_at = NULL WHERE id = $1`, p.ID); err != nil {
+		app.t.Fatal(err)
+	}
+	return p
+}
+
+// verificationLink has a new verification link mailed to the signed-in
+// login of c (Send the verification email again), and returns it.
+func (c *client) verificationLink(email string) string {
+	c.t.Helper()
+	if res := c.post("/verify/resend", nil); res.Status != http.StatusOK {
+		c.t.Fatalf("resend verification to %s: %d", email, res.Status)
+	}
+	return c.app.outboxLink("verify_email", email, "/verify/")
+}
+
+// A login whose address is not verified (made before sign-up proved
+// addresses) sees nothing of the invitations addressed to it in the console:
+// not on Your invitations, not as a count in the header, and it cannot
+// accept or decline them there. The page says why and offers the
+// verification mail. Once verified, it sees and accepts them.
 func TestInvitationsInConsoleNeedVerifiedEmail(t *testing.T) {
 	app := newApp(t)
 	owner := app.newClient()
-	sid := owner.signUp("Ada", "ada@example.com", "Engines")
-	grace := app.newClient()
-	grace.signUp("Grace", "grace@example.com", "Grace's")
-	owner.invite(sid, "grace@example.com", "support")
+	sid := owner.signUp("Ada Inviter", "ada@example.com", "Engines")
+	app.mustCreateUnverifiedUser("Grace", "grace@example.com")
+	grace := app.signedIn("grace@example.com")
+	owner.invite(sid, "grace@example.com", "billing_manager")
 	owner.invite(sid, "grace2@example.com", "support")
 	inv := app.invitationSID(t, "grace@example.com")
 
 	list := grace.get("/invitations")
-	mustContain(t, list.Body, "Engines", "Verify your email address", "pending invitations")
-	if res := grace.post("/invitations/"+inv+"/accept", nil); res.Status != http.StatusForbidden {
-		t.Fatalf("unverified accept in the console: %d", res.Status)
+	if list.Status != http.StatusOK {
+		t.Fatalf("Your invitations: %d", list.Status)
 	}
-	verify := app.outboxLink("verify_email", "grace@example.com", "/verify/")
-	grace.post(verify, nil)
+	mustContain(t, list.Body, "Invitations are shown once your address is verified", "Send the verification email again")
+	mustNotContain(t, list.Body, "Engines", "Ada Inviter", "Billing Manager", inv)
+	for _, page := range []string{"/invitations", "/profile", "/accounts"} {
+		mustNotContain(t, grace.get(page).Body, "pending invitations")
+	}
+	for _, action := range []string{"accept", "decline"} {
+		if res := grace.post("/invitations/"+inv+"/"+action, nil); res.Status != http.StatusForbidden {
+			t.Fatalf("unverified %s in the console: %d", action, res.Status)
+		}
+	}
+
+	grace.post(grace.verificationLink("grace@example.com"), nil)
+	list = grace.get("/invitations")
+	mustContain(t, list.Body, "Engines", "Ada Inviter", "Billing Manager", "pending invitations")
 	if res := grace.post("/invitations/"+inv+"/accept", nil); res.URL != "/accounts/"+sid {
 		t.Fatalf("verified accept in the console: %d at %s", res.Status, res.URL)
 	}

@@ -109,7 +109,7 @@ func (s *inviteePages) inviteSignUp(w http.ResponseWriter, r *http.Request) erro
 		err = s.CheckPassword(pw)
 	}
 	if err == nil {
-		nu.PasswordHash, err = s.Hasher.Hash(r.Context(), pw)
+		nu.PasswordHash, err = s.Hasher.HashAnonymous(r.Context(), pw)
 	}
 	var u *roster.User
 	switch {
@@ -199,13 +199,17 @@ func (s *inviteePages) inviteDecline(w http.ResponseWriter, r *http.Request) err
 
 // myInvitations lists the invitations addressed to the signed-in user's
 // email, to accounts and to organizations, to accept or decline inside the
-// console.
+// console. Until the address is verified the list is empty (the store shows
+// nothing, of either kind) and the page says why: a login made before
+// sign-up proved addresses may hold one that isn't its owner's, so the
+// invitations addressed to it (accounts, organizations, inviters, roles) are
+// shown only once the address is proven.
 func (s *inviteePages) myInvitations(w http.ResponseWriter, r *http.Request) error {
-	invs, err := s.store.PendingInvitationsFor(r.Context(), currentUser(r).Email)
+	invs, err := s.store.PendingInvitationsFor(r.Context(), currentUser(r).ID)
 	if err != nil {
 		return err
 	}
-	orgInvs, err := s.store.PendingOrgInvitationsFor(r.Context(), currentUser(r).Email)
+	orgInvs, err := s.store.PendingOrgInvitationsFor(r.Context(), currentUser(r).ID)
 	if err != nil {
 		return err
 	}

@@ -677,7 +677,7 @@ func TestMemberChangeMails(t *testing.T) {
 	ada.post(userPath(sid, carol)+"/remove", url.Values{"confirm": {"yes"}})
 	ada.post("/accounts/"+sid+"/transfer", url.Values{"to": {bob.SID}, "confirm": {"yes"}, "password": {testPassword}})
 
-	rows, err := app.DB.Pool.Query(context.Background(), `SELECT kind, to_addr, payload FROM email_outbox WHERE kind <> 'verify_email' ORDER BY id`)
+	rows, err := app.DB.Pool.Query(context.Background(), `SELECT kind, to_addr, payload FROM email_outbox WHERE kind <> 'sign_up' ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}

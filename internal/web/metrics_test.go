@@ -119,7 +119,8 @@ func TestMetricsCountRequestsByRoutePattern(t *testing.T) {
 	}
 
 	s.scrape()
-	s.want(`roster_http_requests_total{method="POST",route="/signup",status="303"}`, 1)
+	s.want(`roster_http_requests_total{method="POST",route="/signup",status="200"}`, 1)
+	s.want(`roster_http_requests_total{method="POST",route="/signup/{token}",status="303"}`, 1)
 	s.want(`roster_http_requests_total{method="GET",route="/accounts/{AccountSid}",status="200"}`, 1) // after sign-up
 	s.want(`roster_http_requests_total{method="GET",route="/accounts/{AccountSid}/users",status="200"}`, 2)
 	s.want(`roster_http_requests_total{method="GET",route="/accounts/{AccountSid}/audit",status="200"}`, 1)

@@ -148,7 +148,7 @@ const hstsMaxAge = "max-age=31536000"
 // own URL; they send no Referer anywhere, so the token cannot leak through a
 // link or a fetched resource. The path helpers with an empty token give the
 // prefixes, so they are spelled once, in paths.go.
-var tokenPaths = []string{templates.InvitePath(""), templates.ResetPasswordPath(""), templates.VerifyPath(""), templates.JoinPath("")}
+var tokenPaths = []string{templates.InvitePath(""), templates.ResetPasswordPath(""), templates.VerifyPath(""), templates.FinishSignUpPath(""), templates.JoinPath("")}
 
 // securityHeaders sets the headers every response carries. It runs before
 // anything else answers (cross-site refusals, body limits, 404s), so no
@@ -288,7 +288,7 @@ func (s *site) chrome(r *http.Request) templates.Chrome {
 		if c.Accounts, err = s.sessionStore.UserAccounts(r.Context(), c.User.ID, 8); err != nil {
 			s.Logger.Warn("loading the Accounts drop-down", "request_id", middleware.GetReqID(r.Context()), "err", err)
 		}
-		if c.PendingInvitations, err = s.sessionStore.CountPendingInvitationsFor(r.Context(), c.User.Email); err != nil {
+		if c.PendingInvitations, err = s.sessionStore.CountPendingInvitationsFor(r.Context(), c.User.ID); err != nil {
 			s.Logger.Warn("counting pending invitations", "request_id", middleware.GetReqID(r.Context()), "err", err)
 		}
 		switch om, err := s.sessionStore.UserOrganization(r.Context(), c.User.ID); {

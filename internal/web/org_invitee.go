@@ -109,7 +109,7 @@ func (s *orgInviteePages) signUp(w http.ResponseWriter, r *http.Request) error {
 		err = s.CheckPassword(pw)
 	}
 	if err == nil {
-		nu.PasswordHash, err = s.Hasher.Hash(r.Context(), pw)
+		nu.PasswordHash, err = s.Hasher.HashAnonymous(r.Context(), pw)
 	}
 	var u *roster.User
 	switch {

@@ -79,11 +79,10 @@ func TestOrganizationFromCreationToAccess(t *testing.T) {
 	}
 	mustContain(t, joined.Body, "joined Acme Group", "Developer")
 
-	// An existing login accepts in the console.
+	// An existing login accepts in the console (sign-up verified its
+	// address).
 	bob := app.newClient()
 	bob.signUp("Bob Existing", "bob@example.com", "Bob's Shop")
-	verify := app.outboxLink("verify_email", "bob@example.com", "/verify/")
-	bob.post(verify, nil)
 	owner.post(orgPath(org, "/users/invite"), url.Values{"email": {"bob@example.com"}})
 	inbox := bob.get("/invitations")
 	mustContain(t, inbox.Body, "Organizations", "Acme Group", "Olive Owner")
@@ -426,5 +425,46 @@ func TestManagedUserCannotCreateAnOrganization(t *testing.T) {
 	res := app.signedIn(w.member.Email).post("/organizations", url.Values{"name": {"Breakaway"}})
 	if res.Status != http.StatusConflict || !strings.Contains(res.Body, "a login can belong to one organization only") {
 		t.Fatalf("a managed user creating an organization: %d\n%s", res.Status, res.Body)
+	}
+}
+
+// An organization's invitation follows the rule of an account's: a login
+// whose address is not verified sees nothing of it in the console (not on
+// Your invitations, not in the header's count) and cannot answer it there.
+// Once the address is verified, it sees and accepts it.
+func TestOrgInvitationsInConsoleNeedVerifiedEmail(t *testing.T) {
+	app := newApp(t)
+	w := app.orgWorld()
+	owner := app.signedIn(w.owner.Email)
+	app.mustCreateUnverifiedUser("Grace", "grace@example.com")
+	grace := app.signedIn("grace@example.com")
+	if res := owner.post(orgPath(w.org.SID, "/users/invite"), url.Values{"email": {"grace@example.com"}}); res.Status != http.StatusOK {
+		t.Fatalf("Invite User: %d", res.Status)
+	}
+	var inv string
+	if err := app.DB.Pool.QueryRow(context.Background(), `SELECT sid FROM organization_invitations WHERE email = 'grace@example.com'`).Scan(&inv); err != nil {
+		t.Fatal(err)
+	}
+
+	list := grace.get("/invitations")
+	if list.Status != http.StatusOK {
+		t.Fatalf("Your invitations: %d", list.Status)
+	}
+	mustContain(t, list.Body, "Invitations are shown once your address is verified", "Send the verification email again")
+	mustNotContain(t, list.Body, "Acme Group", "Olive Owner", inv)
+	for _, page := range []string{"/invitations", "/profile", "/accounts"} {
+		mustNotContain(t, grace.get(page).Body, "pending invitations")
+	}
+	for _, action := range []string{"accept", "decline"} {
+		if res := grace.post("/organization-invitations/"+inv+"/"+action, nil); res.Status != http.StatusForbidden {
+			t.Fatalf("unverified %s in the console: %d", action, res.Status)
+		}
+	}
+
+	grace.post(grace.verificationLink("grace@example.com"), nil)
+	list = grace.get("/invitations")
+	mustContain(t, list.Body, "Acme Group", "Olive Owner", `1<span class="visually-hidden">pending invitations`)
+	if res := grace.post("/organization-invitations/"+inv+"/accept", nil); res.Status != http.StatusOK || !strings.Contains(res.Body, "joined Acme Group") {
+		t.Fatalf("verified accept in the console: %d at %s", res.Status, res.URL)
 	}
 }

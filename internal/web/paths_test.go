@@ -32,6 +32,7 @@ var pathHelpers = []struct {
 	path    string
 }{
 	{"SignUpPath", "GET POST", templates.SignUpPath()},
+	{"FinishSignUpPath", "GET POST", templates.FinishSignUpPath(exampleToken)},
 	{"SignInPath", "GET POST", templates.SignInPath()},
 	{"SignInNextPath", "GET", templates.SignInNextPath("/profile")},
 	{"SignInToInvitationPath", "GET", templates.SignInToInvitationPath(exampleToken)},
@@ -44,6 +45,7 @@ var pathHelpers = []struct {
 	{"VerifyPath", "GET POST", templates.VerifyPath(exampleToken)},
 	{"ResendVerificationPath", "POST", templates.ResendVerificationPath()},
 	{"ProfilePath", "GET", templates.ProfilePath()},
+	{"ChangePasswordPath", "POST", templates.ChangePasswordPath()},
 	{"TwoFactorSignInPath", "GET POST", templates.TwoFactorSignInPath()},
 	{"TwoFactorSignInPasskeyPath", "POST", templates.TwoFactorSignInPasskeyPath()},
 	{"TwoFactorPath", "GET", templates.TwoFactorPath()},

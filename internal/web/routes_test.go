@@ -80,6 +80,10 @@ var routeTable = []routeRow{
 
 	{route: "GET /signup", want: signedIn(ok, see)},
 	{route: "POST /signup", want: everyone(bad)},
+	// A live sign-up link, for an address that is none of the principals:
+	// its form is for whoever holds the link, signed in or not.
+	{route: "GET /signup/{token}", want: everyone(ok)},
+	{route: "POST /signup/{token}", want: everyone(bad)},
 	{route: "GET /login", want: signedIn(ok, see)},
 	// An unknown email each, so the sign-in throttle stays out of it.
 	{route: "POST /login", want: everyone(unauth),
@@ -110,6 +114,7 @@ var routeTable = []routeRow{
 	// The principals' addresses are verified already.
 	{route: "POST /verify/resend", want: signedIn(see, http.StatusConflict)},
 	{route: "GET /profile", want: signedIn(see, ok)},
+	{route: "POST /profile/password", want: signedIn(see, bad)},
 	// Two-factor pages: the cast has no second factor, so the pages that
 	// need one send back to the two-factor page, and passkeys can't be had
 	// at the test server's IP address.
@@ -170,6 +175,7 @@ type routeFixture struct {
 	invitation  string // a pending invitation in it, to someone else
 	inviteToken string // that invitation's link token
 	resetToken  string // a live reset link of a login that is none of the principals
+	signUpToken string // a live sign-up link of an address that is none of the principals
 }
 
 // path fills a route pattern with the fixture's ids and tokens.
@@ -180,6 +186,8 @@ func (f routeFixture) path(pattern string) string {
 		token = f.inviteToken
 	case strings.HasPrefix(pattern, "/password/reset/"):
 		token = f.resetToken
+	case strings.HasPrefix(pattern, "/signup/"):
+		token = f.signUpToken
 	}
 	p := strings.NewReplacer(
 		"{AccountSid}", f.account,
@@ -309,6 +317,8 @@ func TestRouteTable(t *testing.T) {
 	app.mustCreateUser("Reese Et", "reset@example.com")
 	app.newClient().post("/password/forgot", url.Values{"email": {"reset@example.com"}})
 	f.resetToken = strings.TrimPrefix(app.outboxLink("password_reset", "reset@example.com", "/password/reset/"), "/password/reset/")
+	app.newClient().post("/signup", url.Values{"email": {"newcomer@example.com"}})
+	f.signUpToken = strings.TrimPrefix(app.outboxLink("sign_up", "newcomer@example.com", "/signup/"), "/signup/")
 
 	// The half-signed-in principal: an Administrator with an authenticator
 	// app, whose password was right; the second factor is pending.

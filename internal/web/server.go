@@ -52,8 +52,13 @@ type Server struct {
 }
 
 // Hasher hashes and verifies passwords with bounded concurrency.
+// HashAnonymous is for passwords chosen by people who are not signed in
+// (finishing sign-up, a reset link, an invitation's sign-up): such work
+// gets only a share of the slots, so sign-in and signed-in people are not
+// starved by it.
 type Hasher interface {
 	Hash(ctx context.Context, pw string) (string, error)
+	HashAnonymous(ctx context.Context, pw string) (string, error)
 	Verify(ctx context.Context, encoded, pw string) (bool, error)
 	VerifyDummy(ctx context.Context, pw string)
 }
@@ -103,6 +108,8 @@ func (s *Server) router() *chi.Mux {
 		Config: s.Config, Logger: s.Logger, Metrics: s.Metrics, sessionStore: s.Store,
 	}
 	auth := &authPages{site, s.Store}
+	signUp := &signUpPages{site, s.Store}
+	passwords := &passwordPages{site, s.Store}
 	accounts := &accountPages{site, s.Store}
 	invitee := &inviteePages{site, s.Store}
 	manageUsers := &manageUsersPages{site, s.Store}
@@ -138,16 +145,12 @@ func (s *Server) router() *chi.Mux {
 		r.Use(noStore)
 
 		r.Get("/", h(auth.root))
-		r.Get("/signup", h(auth.signUpForm))
-		r.Post("/signup", h(auth.signUp))
+		signUp.routes(r) // signup.go: /signup and the mailed /signup/{token}
 		r.Get("/login", h(auth.signInForm))
 		r.Post("/login", h(auth.signIn))
 		secondStep.routes(r) // twofactor_signin.go: /login/two-factor…
 		r.Post("/logout", h(auth.signOut))
-		r.Get("/password/forgot", h(auth.forgotForm))
-		r.Post("/password/forgot", h(auth.forgot))
-		r.Get("/password/reset/{token}", h(auth.resetForm))
-		r.Post("/password/reset/{token}", h(auth.reset))
+		passwords.linkRoutes(r)  // passwords.go: /password/forgot, /password/reset/{token}
 		invitee.linkRoutes(r)    // invitee.go: /invite/{token}, signed in or not
 		orgInvitee.linkRoutes(r) // org_invitee.go: /join/{token}, signed in or not
 
@@ -157,6 +160,7 @@ func (s *Server) router() *chi.Mux {
 			r.Post("/verify/{token}", h(auth.verify))
 			r.Post("/verify/resend", h(auth.resendVerification))
 			r.Get("/profile", h(auth.profile))
+			passwords.routes(r) // passwords.go: /profile/password
 			r.Post("/logout/everywhere", h(auth.signOutEverywhere))
 			// twofactor.go: /profile/two-factor…, /profile/passkeys…
 			twoFactor.routes(r)

@@ -20,6 +20,8 @@ type Store interface {
 	ReadyStore
 	SessionStore
 	LoginStore
+	SignUpStore
+	PasswordStore
 	AccountStore
 	ManageUsersStore
 	OwnershipStore
@@ -47,7 +49,9 @@ type SessionStore interface {
 	LoginUser(ctx context.Context, loginID string, idle, absolute time.Duration) (*roster.User, error)
 	ActorMembership(ctx context.Context, accountSID string, userID int64) (*roster.Membership, error)
 	UserAccounts(ctx context.Context, userID int64, limit int) ([]roster.Membership, error)
-	CountPendingInvitationsFor(ctx context.Context, email string) (int, error)
+	// CountPendingInvitationsFor is 0 while the login's address is not
+	// verified.
+	CountPendingInvitationsFor(ctx context.Context, userID int64) (int, error)
 	// UserOrganization is the organization the user is a managed user of,
 	// for Go to Admin Center (ENOTFOUND for an independent login).
 	UserOrganization(ctx context.Context, userID int64) (*roster.OrgMembership, error)
@@ -60,18 +64,38 @@ type SessionStore interface {
 	StartPendingSignIn(ctx context.Context, userID int64, ip, userAgent string) (string, error)
 }
 
-// LoginStore is what sign-up, sign-in, sign-out, email verification,
-// password reset and the profile need (auth.go).
+// LoginStore is what sign-in, sign-out, email verification and the
+// profile need (auth.go).
 type LoginStore interface {
-	CreateUserWithAccount(ctx context.Context, nu roster.NewUser, accountName string) (*roster.User, *roster.Account, error)
 	UserByEmail(ctx context.Context, email string) (*roster.User, string, error)
-	ResendVerification(ctx context.Context, userID int64) error
+	ResendVerification(ctx context.Context, userID int64, ip string) error
 	VerifyEmail(ctx context.Context, token string) (*roster.User, error)
-	RequestPasswordReset(ctx context.Context, email string) error
-	CheckPasswordResetToken(ctx context.Context, token string) error
-	ResetPassword(ctx context.Context, token, passwordHash string) (*roster.User, error)
 	RevokeLogin(ctx context.Context, loginID string) error
 	RevokeAllLogins(ctx context.Context, userID int64) error
+	CountLogins(ctx context.Context, userID int64) (int, error)
+}
+
+// SignUpStore is what email-first sign-up needs (signup.go): the request
+// that mails the link, and the link's page that finishes it. Finishing is
+// split so that the password is hashed only after BeginSignUp let it.
+type SignUpStore interface {
+	RequestSignUp(ctx context.Context, email, ip string) error
+	SignUpEmail(ctx context.Context, token string) (string, error)
+	BeginSignUp(ctx context.Context, token, ip string) error
+	FinishSignUp(ctx context.Context, token string, nu roster.NewUser, accountName string) (*roster.User, *roster.Account, error)
+}
+
+// PasswordStore is what forgetting, resetting and changing a password need
+// (passwords.go). A reset is split so that the password is hashed only
+// after BeginPasswordReset let it.
+type PasswordStore interface {
+	RequestPasswordReset(ctx context.Context, email string) error
+	CheckPasswordResetToken(ctx context.Context, token string) error
+	BeginPasswordReset(ctx context.Context, token, ip string) error
+	ResetPassword(ctx context.Context, token, passwordHash string) (*roster.User, error)
+	// PasswordHash is for the current password a change is confirmed with.
+	PasswordHash(ctx context.Context, userID int64) (string, error)
+	ChangePassword(ctx context.Context, userID int64, keepLogin, passwordHash string) error
 	CountLogins(ctx context.Context, userID int64) (int, error)
 }
 
@@ -82,7 +106,7 @@ type AccountStore interface {
 	TouchMembership(ctx context.Context, accountID, userID int64) error
 	SearchUserAccounts(ctx context.Context, userID int64, query, after string, limit int) (*roster.AccountPage, error)
 	CreateAccount(ctx context.Context, userID int64, name string) (*roster.Account, error)
-	UpdateAccountSettings(ctx context.Context, actor *roster.Membership, name string, ttl time.Duration) error
+	UpdateAccountSettings(ctx context.Context, actor *roster.Membership, name string, ttl time.Duration, origin roster.Origin) error
 }
 
 // TargetStore finds the member a page or an action is about.
@@ -123,8 +147,10 @@ type InviteeStore interface {
 	SignUpAndAccept(ctx context.Context, nu roster.NewUser, token string, origin roster.Origin) (*roster.User, *roster.Invitation, error)
 	AcceptInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.Invitation, error)
 	DeclineInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.Invitation, error)
-	PendingInvitationsFor(ctx context.Context, email string) ([]roster.Invitation, error)
-	PendingOrgInvitationsFor(ctx context.Context, email string) ([]roster.OrgInvitation, error)
+	// PendingInvitationsFor and PendingOrgInvitationsFor list none while
+	// the login's address is not verified.
+	PendingInvitationsFor(ctx context.Context, userID int64) ([]roster.Invitation, error)
+	PendingOrgInvitationsFor(ctx context.Context, userID int64) ([]roster.OrgInvitation, error)
 	ActorMembership(ctx context.Context, accountSID string, userID int64) (*roster.Membership, error)
 	// CreateInvitedUser creates the invitee's login without joining: the
 	// account requires a second factor, set up before accepting.

@@ -58,6 +58,15 @@ var refusals = map[roster.Reason]refusal{
 		return fmt.Sprintf("We've already sent %s of these emails in the last hour. Check your spam folder. %s", p["limit"], tryAgain(p))
 	}},
 	roster.ReasonNoPermission: {"", says("You no longer have permission to do this.")},
+	roster.ReasonAccountMailLimit: {"", func(p map[string]string) string {
+		return fmt.Sprintf("We've sent %s sign-up and verification emails for requests from your network in the last hour, which is as many as we send. %s", p["limit"], tryAgain(p))
+	}},
+	roster.ReasonPasswordLimitClient: {"", func(p map[string]string) string {
+		return fmt.Sprintf("There were %s attempts to set a password from your network in the last 15 minutes, which is as many as we allow. %s", p["limit"], tryAgain(p))
+	}},
+	roster.ReasonPasswordLimitLogin: {"", func(p map[string]string) string {
+		return fmt.Sprintf("There were %s attempts to set this password in the last 15 minutes, which is as many as we allow. %s", p["limit"], tryAgain(p))
+	}},
 
 	// Organizations and the Admin Center.
 	roster.ReasonInviteLimitOrg: {"", func(p map[string]string) string {

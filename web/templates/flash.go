@@ -13,9 +13,9 @@ import (
 func success(msg string) Flash { return Flash{Kind: "success", Message: msg} }
 func info(msg string) Flash    { return Flash{Kind: "info", Message: msg} }
 
-// FlashWelcome greets a new login and says where the verification link went.
-func FlashWelcome(email string) Flash {
-	return success("Welcome to Roster! We've sent a link to " + email + " to verify your address.")
+// FlashWelcome greets a new login on its new account's home.
+func FlashWelcome() Flash {
+	return success("Welcome to Roster! Your account is ready, and you are its Owner.")
 }
 
 // FlashSignedOut follows Sign out. It is shown by the sign-in page that
@@ -41,7 +41,7 @@ func FlashVerificationSent(email string) Flash {
 	return success("We've sent a new verification link to " + email + ".")
 }
 
-// FlashPasswordChanged follows a password reset.
+// FlashPasswordChanged follows a password reset, or a change on the profile.
 func FlashPasswordChanged() Flash {
 	return success("Your password is changed, and you're signed out everywhere else.")
 }

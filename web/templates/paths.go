@@ -15,8 +15,13 @@ func seg(s string) string { return url.PathEscape(s) }
 
 // Signing in and out, and the login's own pages.
 
-// SignUpPath is the sign-up form: a new login with an account of its own.
+// SignUpPath is the sign-up form: an email, to which the link that
+// finishes sign-up is mailed.
 func SignUpPath() string { return "/signup" }
+
+// FinishSignUpPath is the mailed link's page that finishes sign-up for its
+// address: a new login with an account of its own.
+func FinishSignUpPath(token string) string { return SignUpPath() + "/" + seg(token) }
 
 // SignInPath is the sign-in form.
 func SignInPath() string { return "/login" }
@@ -74,6 +79,10 @@ func ResendVerificationPath() string { return "/verify/resend" }
 
 // ProfilePath is the signed-in user's profile.
 func ProfilePath() string { return "/profile" }
+
+// ChangePasswordPath changes the signed-in user's password, from the
+// profile (POST).
+func ChangePasswordPath() string { return ProfilePath() + "/password" }
 
 // Two-factor sign-in.
 
