@@ -527,6 +527,7 @@ func TestInvitationMailSurvivesSMTPOutageAndRestart(t *testing.T) {
 func TestTwoInstancesDeliverEachMailOnce(t *testing.T) {
 	app := newApp(t)
 	mc := startCatcher(t, "127.0.0.1:0")
+	app.catcher = mc
 	startWorker(t, app, mc.Addr())
 	startWorker(t, app, mc.Addr())
 	owner := app.newClient()

@@ -67,6 +67,7 @@ func startWorker(t *testing.T, app *testApp, addr string) (stop func()) {
 func (app *testApp) withMail() *mailcatcher.Server {
 	app.t.Helper()
 	mc := startCatcher(app.t, "127.0.0.1:0")
+	app.catcher = mc
 	startWorker(app.t, app, mc.Addr())
 	return mc
 }
