@@ -43,6 +43,7 @@ const (
 	AuditOrgAccountMovedIn      AuditAction = "organization.account_moved_in"
 	AuditOrgAccountMovedOut     AuditAction = "organization.account_moved_out"
 	AuditOrgAccountOwnerChanged AuditAction = "organization.account_owner_changed"
+	AuditOrgImportStarted       AuditAction = "organization.import_started"
 )
 
 // AuditActions lists every action, for the audit log's filter.
@@ -64,6 +65,7 @@ var OrgAuditActions = []AuditAction{
 	AuditOrgRoleChanged, AuditOrgUserRenamed, AuditOrgUserDeactivated, AuditOrgUserReactivated,
 	AuditOrgPasswordReset, AuditOrgUserRemoved, AuditOrgIndependentRemoved,
 	AuditOrgAccountCreated, AuditOrgAccountMovedIn, AuditOrgAccountMovedOut, AuditOrgAccountOwnerChanged,
+	AuditOrgImportStarted,
 	AuditInvitationSent, AuditInvitationResent, AuditInvitationRevoked,
 	AuditInvitationAccepted, AuditInvitationDeclined,
 	AuditMemberAdded, AuditRolesChanged, AuditMemberRemoved, AuditMemberLeft, AuditOwnershipTransfer,
@@ -141,6 +143,8 @@ func (a AuditAction) Label() string {
 		return "Account moved out of the organization"
 	case AuditOrgAccountOwnerChanged:
 		return "Ownership changed from the Admin Center"
+	case AuditOrgImportStarted:
+		return "Import started"
 	}
 	return string(a)
 }

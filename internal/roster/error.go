@@ -80,6 +80,14 @@ const (
 	ReasonGrantAccountRequired Reason = "grant_account_required" // roles for an initial grant without an account
 	ReasonOneOrgOwner          Reason = "one_org_owner"          // the one-Organization-Owner rule
 	ReasonAlreadyInvitedOrg    Reason = "already_invited_org"    // a pending invitation to the organization exists
+
+	// Import users.
+	ReasonImportMalformed   Reason = "import_malformed"     // params: line, what (and cells, max, column): the file can't be read
+	ReasonImportEmpty       Reason = "import_empty"         // the file or list has no rows
+	ReasonImportTooManyRows Reason = "import_too_many_rows" // params: max
+	ReasonImportRunning     Reason = "import_running"       // params: job; the organization has an import still running
+	ReasonImportStopped     Reason = "import_stopped"       // the importer can no longer invite: the rows left were not carried out
+	ReasonImportFailed      Reason = "import_failed"        // the row could not be carried out (an unexpected failure, logged)
 )
 
 // Refuse returns an error of kind code for reason; the web layer words it.
