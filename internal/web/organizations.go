@@ -32,7 +32,9 @@ const (
 )
 
 // routes registers the Admin Center and the creation of an organization.
-func (s *orgPages) routes(r chi.Router) {
+// Other groups of the Admin Center's pages (Import users) register theirs
+// with within, under the organization of the URL loaded for them too.
+func (s *orgPages) routes(r chi.Router, within ...func(chi.Router)) {
 	h := s.handle
 	r.Get("/organizations/new", h(s.newOrganizationForm))
 	r.Post("/organizations", h(s.createOrganization))
@@ -60,6 +62,9 @@ func (s *orgPages) routes(r chi.Router) {
 		r.Get("/invitations/{OrgInvitationSid}/revoke", h(s.revokeConfirm))
 		r.Post("/invitations/{OrgInvitationSid}/revoke", h(s.revoke))
 		s.accountRoutes(r) // org_accounts.go: Accounts, the audit log, Settings
+		for _, routes := range within {
+			routes(r)
+		}
 	})
 }
 

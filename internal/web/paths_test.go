@@ -21,6 +21,7 @@ const (
 	exampleToken      = "dG9rZW4tb2YtYS1saW5r"
 	exampleOrg        = "OR0123456789abcdef0123456789abcdef"
 	exampleOrgInvite  = "OI0123456789abcdef0123456789abcdef"
+	exampleImport     = "IM0123456789abcdef0123456789abcdef"
 )
 
 // pathHelpers is every helper of web/templates/paths.go with example ids,
@@ -93,6 +94,10 @@ var pathHelpers = []struct {
 	{"OrgAuditPath", "GET", templates.OrgAuditPath(exampleOrg)},
 	{"OrgSettingsPath", "GET POST", templates.OrgSettingsPath(exampleOrg)},
 	{"OrgTransferPath", "GET POST", templates.OrgTransferPath(exampleOrg)},
+	{"OrgImportPath", "GET POST", templates.OrgImportPath(exampleOrg)},
+	{"OrgImportJobPath", "GET", templates.OrgImportJobPath(exampleOrg, exampleImport)},
+	{"OrgImportResultsPath", "GET", templates.OrgImportResultsPath(exampleOrg, exampleImport, "refused", 100)},
+	{"OrgImportCSVPath", "GET", templates.OrgImportCSVPath(exampleOrg, exampleImport)},
 	{"JoinPath", "GET", templates.JoinPath(exampleToken)},
 	{"JoinSignUpPath", "POST", templates.JoinSignUpPath(exampleToken)},
 	{"JoinAcceptPath", "POST", templates.JoinAcceptPath(exampleToken)},
@@ -138,7 +143,7 @@ func TestEveryRouteHasAPathHelper(t *testing.T) {
 	}
 	ids := strings.NewReplacer("{AccountSid}", exampleAccount, "{UserSid}", exampleUser,
 		"{InvitationSid}", exampleInvitation, "{token}", exampleToken,
-		"{OrganizationSid}", exampleOrg, "{OrgInvitationSid}", exampleOrgInvite)
+		"{OrganizationSid}", exampleOrg, "{OrgInvitationSid}", exampleOrgInvite, "{ImportSid}", exampleImport)
 	routes := 0
 	err := chi.Walk(testRouter(), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		routes++

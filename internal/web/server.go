@@ -109,10 +109,12 @@ func (s *Server) router() *chi.Mux {
 	ownership := &ownershipPages{site, s.Store}
 	audit := &auditPages{site, s.Store}
 	orgs := &orgPages{site, s.Store}
+	imports := &importPages{site, s.Store}
 	orgInvitee := &orgInviteePages{site, s.Store}
 	h := site.handle
 
 	r := chi.NewRouter()
+	site.routes = r
 	r.Use(site.measureRequests) // metrics.go
 	r.Use(middleware.RequestID)
 	r.Use(site.logRequests)
@@ -152,9 +154,9 @@ func (s *Server) router() *chi.Mux {
 			r.Post("/verify/resend", h(auth.resendVerification))
 			r.Get("/profile", h(auth.profile))
 			r.Post("/logout/everywhere", h(auth.signOutEverywhere))
-			invitee.routes(r)    // invitee.go: the invitee's own list in the console
-			orgInvitee.routes(r) // org_invitee.go: answers to organization invitations from that list
-			orgs.routes(r)       // organizations.go, org_accounts.go: the Admin Center
+			invitee.routes(r)              // invitee.go: the invitee's own list in the console
+			orgInvitee.routes(r)           // org_invitee.go: answers to organization invitations from that list
+			orgs.routes(r, imports.routes) // organizations.go, org_accounts.go, org_import.go: the Admin Center
 			r.Get("/accounts", h(accounts.accounts))
 			r.Get("/accounts/new", h(accounts.newAccountForm))
 			r.Post("/accounts", h(accounts.createAccount))
