@@ -455,9 +455,9 @@ func link(label string) chromedp.Search {
 	return xp(`//main//a[normalize-space(.)=%s]`, lit(label))
 }
 
-// field is the input labelled by label (a <label for=…>).
+// field is the input or text area labelled by label (a <label for=…>).
 func field(label string) chromedp.Search {
-	return xp(`//input[@id=//label[normalize-space(.)=%s]/@for]`, lit(label))
+	return xp(`//*[self::input or self::textarea][@id=//label[normalize-space(.)=%s]/@for]`, lit(label))
 }
 
 // roleBox is a role check box in the page's <main>, by role value.
