@@ -21,8 +21,8 @@ import (
 // importPages are Import users, in the Admin Center (docs/rules.md,
 // Organizations): a CSV file or a pasted list of emails becomes an import
 // job, which the workers of every instance carry out row by row, by the
-// rules of Invite User; its page shows the progress, refreshing itself
-// until the job is done, then every row's result, and downloads them. The
+// rules of Invite User; its page shows the progress, updating itself until
+// the job is done, then every row's result, and downloads them. The
 // organization and the caller's role are loaded for every request
 // (orgPages.loadOrganization): only its Owner and Administrators get here.
 type importPages struct {
@@ -37,7 +37,8 @@ const importUploadRoute = "/organizations/{OrganizationSid}/import"
 const (
 	importRowsPageSize = 100
 	importJobsListed   = 10
-	// importRefresh is how often a running import's page reloads itself.
+	// importRefresh is how often a running import's page updates itself
+	// (with JavaScript; without, it has a link to look again).
 	importRefresh = 2
 	// resultWaiting names the rows not done yet in the result filter.
 	resultWaiting = "waiting"
@@ -172,9 +173,10 @@ func (s *importPages) importJob(r *http.Request) (*roster.ImportJob, error) {
 	return job, err
 }
 
-// job is an import's page: its progress while it runs (the page reloads
-// itself, no script needed), then its counts and every row's result, a
-// page at a time, narrowed to one result if asked.
+// job is an import's page: its progress while it runs (app.js updates it
+// every few seconds; without script, a link looks again), then its counts
+// and every row's result, a page at a time, narrowed to one result if
+// asked.
 func (s *importPages) job(w http.ResponseWriter, r *http.Request) error {
 	job, err := s.importJob(r)
 	if err != nil {
@@ -200,11 +202,10 @@ func (s *importPages) job(w http.ResponseWriter, r *http.Request) error {
 	for _, row := range rows {
 		p.Rows = append(p.Rows, templates.ImportRowView{Row: row, Detail: importRowDetail(row)})
 	}
-	c := s.chrome(r)
 	if !job.Finished() {
-		c.Refresh = importRefresh
+		p.Refresh = importRefresh
 	}
-	s.render(w, r, http.StatusOK, templates.OrgImportJob(c, p))
+	s.render(w, r, http.StatusOK, templates.OrgImportJob(s.chrome(r), p))
 	return nil
 }
 

@@ -95,5 +95,5 @@ func FlashImportStarted(rows int) Flash {
 	if rows == 1 {
 		return success("Import started: 1 row. Its result is below.")
 	}
-	return success("Import started: " + strconv.Itoa(rows) + " rows. This page follows its progress; you can leave it and come back.")
+	return success("Import started: " + strconv.Itoa(rows) + " rows. Their results appear below as they are done.")
 }

@@ -28,9 +28,6 @@ type Chrome struct {
 	// Org is the caller's membership of the organization of an Admin
 	// Center page, nil elsewhere.
 	Org *roster.OrgMembership
-	// Refresh, when above 0, has the browser reload the page after that
-	// many seconds (a running import's progress), without any script.
-	Refresh int
 }
 
 // Flash is a one-time message shown at the top of the next page.
