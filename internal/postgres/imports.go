@@ -72,7 +72,10 @@ func decodeRefusal(b []byte) *roster.Error {
 // while another is running.
 func (db *DB) CreateImportJob(ctx context.Context, actor *roster.OrgMembership, source roster.ImportSource, fileName string, rows []roster.ImportRow, origin roster.Origin) (_ *roster.ImportJob, err error) {
 	defer wrap(&err, "CreateImportJob(%s)", actor.Organization.SID)
-	if len(rows) == 0 || len(rows) > roster.MaxImportRows {
+	if len(rows) == 0 {
+		return nil, roster.Refuse(roster.EINVALID, roster.ReasonImportEmpty)
+	}
+	if len(rows) > roster.MaxImportRows {
 		return nil, roster.Refuse(roster.EINVALID, roster.ReasonImportTooManyRows).With("max", roster.MaxImportRows)
 	}
 	// The name a browser sent: text the database can store, at most 255 bytes.

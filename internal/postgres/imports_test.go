@@ -343,9 +343,17 @@ func TestImportResumesAfterAWorkerDies(t *testing.T) {
 	if j := f.job(job); j.Status != roster.ImportRunning || j.Counts[roster.ImportPending] != 10 || j.Counts[roster.ImportInvited] != 20 {
 		t.Fatalf("with 10 rows held elsewhere: %s, %v", j.Status, j.Counts)
 	}
-	// The worker dies: its transaction ends without a commit.
+	// The worker dies: its connection drops, and its transaction ends
+	// without a commit once the server sees that.
+	var pid int
+	if err := holder.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
 	if err := holder.Conn().Close(ctx); err != nil {
 		t.Fatal(err)
+	}
+	for f.count(`SELECT count(*) FROM pg_stat_activity WHERE pid = $1`, pid) > 0 {
+		time.Sleep(10 * time.Millisecond)
 	}
 	runImports(t, f.db, postgres.ImportBatchSize)
 	if j := f.job(job); j.Status != roster.ImportDone || j.Counts[roster.ImportInvited] != 30 {
