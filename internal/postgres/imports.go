@@ -28,9 +28,13 @@ import (
 // no row is done twice, and a worker that dies leaves its rows to the next.
 
 // ImportBatchSize is how many rows one transaction of an import carries out.
-// A batch holds its organization's lock while it runs (well under a second
-// for 200 rows), so other changes to the organization wait at most that long.
-const ImportBatchSize = 200
+// Each row runs in a savepoint (inviteOne), and a savepoint that writes
+// takes a subtransaction id: 50 keeps a batch within the 64 that PostgreSQL
+// caches per backend, so that no other session's snapshot has to look
+// subtransactions up in pg_subtrans while a batch runs. A batch holds its
+// organization's lock while it runs (a fraction of a second), so other
+// changes to the organization wait at most that long.
+const ImportBatchSize = 50
 
 // importVia is the path the audit log names for an import's changes.
 const importVia = "Import users"
