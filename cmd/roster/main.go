@@ -336,6 +336,9 @@ func serve(ctx context.Context, cfg *config, stdout io.Writer) error {
 
 	// Every instance runs the audit retention job; they take turns.
 	go db.RunAuditRetention(mailCtx, time.Hour, logger)
+	// Every instance carries out imports (Import users); each batch claims
+	// its rows, so instances share the work without doing a row twice.
+	go db.RunImports(mailCtx, time.Second, logger)
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.ListenAndServe() }()

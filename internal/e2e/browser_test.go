@@ -272,7 +272,12 @@ func (p *person) click(sel chromedp.Search) {
 // fill types text into an empty (emptied) field, as a person would.
 func (p *person) fill(sel chromedp.Search, text string) {
 	p.t.Helper()
-	p.do("type into "+string(sel), chromedp.Clear(sel), chromedp.SendKeys(sel, text))
+	steps := []chromedp.Action[chromedp.Void]{chromedp.Clear(sel), chromedp.SendKeys(sel, text)}
+	// An empty <textarea> has no text node, which Clear needs: nothing to clear.
+	if n := run(p, "find "+string(sel), chromedp.Nodes(sel)); len(n) > 0 && n[0].NodeName == "TEXTAREA" && n[0].ChildNodeCount == 0 {
+		steps = steps[1:]
+	}
+	p.do("type into "+string(sel), steps...)
 }
 
 // setChecked ticks or unticks a check box by clicking it.
@@ -455,9 +460,9 @@ func link(label string) chromedp.Search {
 	return xp(`//main//a[normalize-space(.)=%s]`, lit(label))
 }
 
-// field is the input labelled by label (a <label for=…>).
+// field is the input or text area labelled by label (a <label for=…>).
 func field(label string) chromedp.Search {
-	return xp(`//input[@id=//label[normalize-space(.)=%s]/@for]`, lit(label))
+	return xp(`//*[self::input or self::textarea][@id=//label[normalize-space(.)=%s]/@for]`, lit(label))
 }
 
 // roleBox is a role check box in the page's <main>, by role value.

@@ -222,6 +222,13 @@ func guardAccountChange(ctx context.Context, tx pgx.Tx, actor *roster.OrgMembers
 	if g.target.User.ID == 0 {
 		return nil, roster.Refuse(roster.ENOTFOUND, roster.ReasonNotManaged)
 	}
+	return guardInAccount(ctx, tx, g, accountSID)
+}
+
+// guardInAccount locks the managed account of a change to g.target (after
+// the organization, which g holds) and reads the actor's access and the
+// target's own roles there under that lock.
+func guardInAccount(ctx context.Context, tx pgx.Tx, g *orgGuard, accountSID string) (*accountGuard, error) {
 	a, err := lockManagedAccount(ctx, tx, g.org.ID, accountSID)
 	if err != nil {
 		return nil, err
@@ -257,37 +264,45 @@ func (db *DB) AssignToAccount(ctx context.Context, actor *roster.OrgMembership, 
 		if err != nil {
 			return err
 		}
-		if err := roster.Authorize(roster.ActChangeRoles, g.actorIn, &roster.Member{UserID: g.target.User.ID, Roles: g.direct}, roles); err != nil {
-			return err
-		}
-		c = &roster.MemberChange{Action: roster.AuditRolesChanged, Account: g.account, Actor: g.actor.User, Target: g.target.User, Before: g.direct, After: roles}
-		if g.direct == nil {
-			c.Action = roster.AuditMemberAdded
-			if _, err := tx.Exec(ctx, `INSERT INTO memberships (account_id, user_id, roles) VALUES ($1, $2, $3)`,
-				g.account.ID, g.target.User.ID, roles.Strings()); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `UPDATE accounts SET member_count = member_count + 1 WHERE id = $1`, g.account.ID); err != nil {
-				return err
-			}
-			return finishChange(ctx, tx, c, origin)
-		}
-		if g.direct.Equal(roles) {
-			return nil
-		}
-		if roster.NeedsDowngradeConfirm(g.direct, roles) && !confirmed {
-			return roster.Refuse(roster.ECONFLICT, roster.ReasonNeedsConfirm)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE memberships SET roles = $3, updated_at = now() WHERE account_id = $1 AND user_id = $2`,
-			g.account.ID, g.target.User.ID, roles.Strings()); err != nil {
-			return err
-		}
-		return finishChange(ctx, tx, c, origin)
+		c, err = assignLocked(ctx, tx, g, roles, confirmed, origin)
+		return err
 	})
 	if err != nil {
 		return nil, mapError(err)
 	}
 	return c, nil
+}
+
+// assignLocked is AssignToAccount's body, with the organization and the
+// account locked by g. It returns the change made; Before equals After when
+// the roles were already those.
+func assignLocked(ctx context.Context, tx pgx.Tx, g *accountGuard, roles roster.RoleSet, confirmed bool, origin roster.Origin) (*roster.MemberChange, error) {
+	if err := roster.Authorize(roster.ActChangeRoles, g.actorIn, &roster.Member{UserID: g.target.User.ID, Roles: g.direct}, roles); err != nil {
+		return nil, err
+	}
+	c := &roster.MemberChange{Action: roster.AuditRolesChanged, Account: g.account, Actor: g.actor.User, Target: g.target.User, Before: g.direct, After: roles}
+	if g.direct == nil {
+		c.Action = roster.AuditMemberAdded
+		if _, err := tx.Exec(ctx, `INSERT INTO memberships (account_id, user_id, roles) VALUES ($1, $2, $3)`,
+			g.account.ID, g.target.User.ID, roles.Strings()); err != nil {
+			return nil, err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE accounts SET member_count = member_count + 1 WHERE id = $1`, g.account.ID); err != nil {
+			return nil, err
+		}
+		return c, finishChange(ctx, tx, c, origin)
+	}
+	if g.direct.Equal(roles) {
+		return c, nil
+	}
+	if roster.NeedsDowngradeConfirm(g.direct, roles) && !confirmed {
+		return nil, roster.Refuse(roster.ECONFLICT, roster.ReasonNeedsConfirm)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE memberships SET roles = $3, updated_at = now() WHERE account_id = $1 AND user_id = $2`,
+		g.account.ID, g.target.User.ID, roles.Strings()); err != nil {
+		return nil, err
+	}
+	return c, finishChange(ctx, tx, c, origin)
 }
 
 // UnassignFromAccount removes a managed user from one managed account, as

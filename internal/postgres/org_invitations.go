@@ -71,7 +71,8 @@ func refuseRow(err error) error {
 // InviteToOrganization invites one email to become a managed user of the
 // actor's organization, optionally with an initial account grant, queues the
 // mail that carries the link and records the event, in one transaction. It
-// is the one path for Invite User and for any importer, called row by row:
+// is the one path for Invite User and for any importer, called row by row
+// (an import's batch calls inviteOne, its body, for each of its rows):
 //
 //   - OrgInvited: a new invitation was sent.
 //   - OrgAlreadyManaged: the email's login is already a managed user of this
@@ -81,124 +82,160 @@ func refuseRow(err error) error {
 //   - OrgInviteRefused: this row breaks a rule (Refusal): a malformed email,
 //     a login managed by another organization, a grant to an account that is
 //     not one of the organization's, roles the actor may not give there
-//     (roster.Authorize, as on Manage users), or roles without an account.
+//     (roster.Authorize, as on Manage users), roles without an account, or
+//     a mail limit reached (to the address, or from the organization).
 //
 // The error is for what concerns every row: the actor lost their
 // organization role or was deactivated meanwhile (ENOTFOUND), or a failure.
 func (db *DB) InviteToOrganization(ctx context.Context, actor *roster.OrgMembership, req roster.OrgInviteRequest, origin roster.Origin) (_ *roster.OrgInviteOutcome, err error) {
 	defer wrap(&err, "InviteToOrganization(%s)", actor.Organization.SID)
-	out := &roster.OrgInviteOutcome{}
-	refused := func(err error) (*roster.OrgInviteOutcome, error) {
-		var e *roster.Error
-		errors.As(err, &e)
-		out.Result, out.Refusal = roster.OrgInviteRefused, e
-		return out, nil
+	if _, _, err := checkOrgInviteRequest(req); err != nil {
+		return refusedOutcome(err), nil
 	}
-	email, err := roster.NormalizeEmail(req.Email)
-	if err != nil {
-		return refused(err)
-	}
-	name := ""
-	if strings.TrimSpace(req.Name) != "" {
-		if name, err = roster.NormalizeName("name", req.Name); err != nil {
-			return refused(err)
-		}
-	}
-	grant := strings.TrimSpace(req.AccountSID) != ""
-	roles := roster.NewRoleSet(req.Roles...)
-	if !grant && len(roles) > 0 {
-		return refused(roster.Refuse(roster.EINVALID, roster.ReasonGrantAccountRequired))
-	}
-	if grant {
-		if err := roles.Validate(); err != nil {
-			return refused(roster.FieldErrorf("roles", "%s", err.(*roster.Error).Message))
-		}
-	}
+	var out *roster.OrgInviteOutcome
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		g, err := guardOrg(ctx, tx, roster.OrgActInvite, actor.Organization.ID, actor.User.ID, "", roster.OrgTarget{})
 		if err != nil {
 			return err
 		}
-		var accountID *int64
-		var grantRoles []string
-		if grant {
-			a, err := lockManagedAccount(ctx, tx, g.org.ID, strings.TrimSpace(req.AccountSID))
-			if err != nil {
-				return refuseRow(err)
-			}
-			access, _, err := actorAccessLocked(ctx, tx, a, g.actor.User.ID)
-			if err != nil {
-				return err
-			}
-			if err := roster.Authorize(roster.ActInvite, roster.Member{UserID: g.actor.User.ID, Roles: access.Roles}, nil, roles); err != nil {
-				return refuseRow(err)
-			}
-			accountID, grantRoles = &a.ID, roles.Strings()
-		}
-		var orgID *int64
-		err = tx.QueryRow(ctx, `
-			SELECT om.organization_id FROM users u LEFT JOIN organization_members om ON om.user_id = u.id WHERE u.email = $1`,
-			email).Scan(&orgID)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows): // a new person
-		case err != nil:
-			return err
-		case orgID != nil && *orgID == g.org.ID:
-			out.Result = roster.OrgAlreadyManaged
-			return nil
-		case orgID != nil:
-			return refuseRow(roster.Refuse(roster.ECONFLICT, roster.ReasonManagedElsewhere).With("email", email))
-		}
-		var pending roster.OrgInvitation
-		err = loadOrgInvitation(ctx, tx, `i.organization_id = $1 AND i.email = $2 AND i.status = 'pending'`, &pending, g.org.ID, email)
-		if err == nil {
-			out.Result, out.Invitation = roster.OrgAlreadyInvited, &pending
-			return nil
-		} else if !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		if err := takeLimit(ctx, tx, "invite:to:"+lowerASCII(email), roster.InviteLimitPerRecipient, roster.ReasonInviteLimitRecipient); err != nil {
-			return refuseRow(err)
-		}
-		if err := takeLimit(ctx, tx, "invite:organization:"+itoa(g.org.ID), roster.InviteLimitPerOrganization, roster.ReasonInviteLimitOrg); err != nil {
-			return err
-		}
-		token, hash := newToken()
-		var id int64
-		if err := tx.QueryRow(ctx, `
-			INSERT INTO organization_invitations (sid, organization_id, email, name, account_id, roles, token_hash, invited_by, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + $9::interval)
-			RETURNING id`,
-			newSID(roster.PrefixOrgInvitation), g.org.ID, email, name, accountID, grantRoles, hash, g.actor.User.ID, roster.DefaultInviteTTL).Scan(&id); err != nil {
-			return err
-		}
-		var inv roster.OrgInvitation
-		if err := loadOrgInvitation(ctx, tx, `i.id = $1`, &inv, id); err != nil {
-			return err
-		}
-		if _, err := enqueueMail(ctx, tx, roster.OrgInvitationMail(&inv, token)); err != nil {
-			return err
-		}
-		inv.Delivery = roster.DeliveryQueued
-		out.Result, out.Invitation = roster.OrgInvited, &inv
-		return writeAudit(ctx, tx, auditEntry{
-			OrganizationID: &g.org.ID, ActorID: &g.actor.User.ID, Action: roster.AuditOrgInvitationSent, TargetEmail: email,
-			RolesAfter: inv.Roles, Detail: grantDetail(&inv), Origin: origin,
+		out, err = inviteOne(ctx, tx, g, req, origin, func() error {
+			return takeLimit(ctx, tx, orgInviteKey(g.org.ID), roster.InviteLimitPerOrganization, roster.ReasonInviteLimitOrg)
 		})
+		return err
 	})
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return out, nil
+}
+
+func refusedOutcome(err error) *roster.OrgInviteOutcome {
+	var e *roster.Error
+	errors.As(err, &e)
+	return &roster.OrgInviteOutcome{Result: roster.OrgInviteRefused, Refusal: e}
+}
+
+// checkOrgInviteRequest applies the rules an invitation's request must keep
+// whoever sends it: the email rule, the name's length, and the grant's
+// (roles only with an account, and a set that keeps the role-set rule). It
+// returns the email and name as stored.
+func checkOrgInviteRequest(req roster.OrgInviteRequest) (email, name string, err error) {
+	if email, err = roster.NormalizeEmail(req.Email); err != nil {
+		return "", "", err
+	}
+	if strings.TrimSpace(req.Name) != "" {
+		if name, err = roster.NormalizeName("name", req.Name); err != nil {
+			return "", "", err
+		}
+	}
+	if e := roster.CheckGrant(strings.TrimSpace(req.AccountSID), roster.NewRoleSet(req.Roles...)); e != nil {
+		return "", "", e
+	}
+	return email, name, nil
+}
+
+func orgInviteKey(orgID int64) string { return "invite:organization:" + itoa(orgID) }
+
+// inviteOne is InviteToOrganization's body, for one request, in tx with the
+// organization locked by g (an import's batch calls it for each of its
+// rows). It works in a savepoint: a refusal of the row, found at any step,
+// undoes what the row wrote and comes back as the outcome, and tx goes on.
+// takeOrg counts the mail against the organization's limit, after the
+// recipient's. The error is for a failure that ends tx.
+func inviteOne(ctx context.Context, tx pgx.Tx, g *orgGuard, req roster.OrgInviteRequest, origin roster.Origin, takeOrg func() error) (*roster.OrgInviteOutcome, error) {
+	email, name, err := checkOrgInviteRequest(req)
+	if err != nil {
+		return refusedOutcome(err), nil
+	}
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer sp.Rollback(ctx)
+	out := &roster.OrgInviteOutcome{}
+	err = inviteOneLocked(ctx, sp, g, req, email, name, origin, takeOrg, out)
 	var row rowRefusal
 	var clash *roster.Error
 	switch {
 	case errors.As(err, &row):
-		return refused(row.e)
+		return refusedOutcome(row.e), sp.Rollback(ctx)
 	case errors.As(mapError(err), &clash) && clash.Reason == roster.ReasonAlreadyInvited:
 		// A concurrent request invited the same email a moment ago.
-		out.Result = roster.OrgAlreadyInvited
-		return out, nil
+		return &roster.OrgInviteOutcome{Result: roster.OrgAlreadyInvited}, sp.Rollback(ctx)
 	case err != nil:
-		return nil, mapError(err)
+		return nil, err
 	}
-	return out, nil
+	return out, sp.Commit(ctx)
+}
+
+func inviteOneLocked(ctx context.Context, tx pgx.Tx, g *orgGuard, req roster.OrgInviteRequest, email, name string, origin roster.Origin, takeOrg func() error, out *roster.OrgInviteOutcome) error {
+	roles := roster.NewRoleSet(req.Roles...)
+	var accountID *int64
+	var grantRoles []string
+	if accountSID := strings.TrimSpace(req.AccountSID); accountSID != "" {
+		a, err := lockManagedAccount(ctx, tx, g.org.ID, accountSID)
+		if err != nil {
+			return refuseRow(err)
+		}
+		access, _, err := actorAccessLocked(ctx, tx, a, g.actor.User.ID)
+		if err != nil {
+			return err
+		}
+		if err := roster.Authorize(roster.ActInvite, roster.Member{UserID: g.actor.User.ID, Roles: access.Roles}, nil, roles); err != nil {
+			return refuseRow(err)
+		}
+		accountID, grantRoles = &a.ID, roles.Strings()
+	}
+	var orgID *int64
+	err := tx.QueryRow(ctx, `
+		SELECT om.organization_id FROM users u LEFT JOIN organization_members om ON om.user_id = u.id WHERE u.email = $1`,
+		email).Scan(&orgID)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows): // a new person
+	case err != nil:
+		return err
+	case orgID != nil && *orgID == g.org.ID:
+		out.Result = roster.OrgAlreadyManaged
+		return nil
+	case orgID != nil:
+		return refuseRow(roster.Refuse(roster.ECONFLICT, roster.ReasonManagedElsewhere).With("email", email))
+	}
+	var pending roster.OrgInvitation
+	err = loadOrgInvitation(ctx, tx, `i.organization_id = $1 AND i.email = $2 AND i.status = 'pending'`, &pending, g.org.ID, email)
+	if err == nil {
+		out.Result, out.Invitation = roster.OrgAlreadyInvited, &pending
+		return nil
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	if err := takeLimit(ctx, tx, "invite:to:"+lowerASCII(email), roster.InviteLimitPerRecipient, roster.ReasonInviteLimitRecipient); err != nil {
+		return refuseRow(err)
+	}
+	if err := takeOrg(); err != nil {
+		return refuseRow(err)
+	}
+	token, hash := newToken()
+	var id int64
+	if err := tx.QueryRow(ctx, `
+		INSERT INTO organization_invitations (sid, organization_id, email, name, account_id, roles, token_hash, invited_by, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + $9::interval)
+		RETURNING id`,
+		newSID(roster.PrefixOrgInvitation), g.org.ID, email, name, accountID, grantRoles, hash, g.actor.User.ID, roster.DefaultInviteTTL).Scan(&id); err != nil {
+		return err
+	}
+	var inv roster.OrgInvitation
+	if err := loadOrgInvitation(ctx, tx, `i.id = $1`, &inv, id); err != nil {
+		return err
+	}
+	if _, err := enqueueMail(ctx, tx, roster.OrgInvitationMail(&inv, token)); err != nil {
+		return err
+	}
+	inv.Delivery = roster.DeliveryQueued
+	out.Result, out.Invitation = roster.OrgInvited, &inv
+	return writeAudit(ctx, tx, auditEntry{
+		OrganizationID: &g.org.ID, ActorID: &g.actor.User.ID, Action: roster.AuditOrgInvitationSent, TargetEmail: email,
+		RolesAfter: inv.Roles, Detail: grantDetail(&inv), Origin: origin,
+	})
 }
 
 // takeOrgInvitationMail counts one organization invitation mail against
@@ -207,7 +244,7 @@ func takeOrgInvitationMail(ctx context.Context, tx pgx.Tx, orgID int64, email st
 	if err := takeLimit(ctx, tx, "invite:to:"+lowerASCII(email), roster.InviteLimitPerRecipient, roster.ReasonInviteLimitRecipient); err != nil {
 		return err
 	}
-	return takeLimit(ctx, tx, "invite:organization:"+itoa(orgID), roster.InviteLimitPerOrganization, roster.ReasonInviteLimitOrg)
+	return takeLimit(ctx, tx, orgInviteKey(orgID), roster.InviteLimitPerOrganization, roster.ReasonInviteLimitOrg)
 }
 
 // grantDetail describes an invitation's initial account grant for the log.

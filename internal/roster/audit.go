@@ -50,6 +50,7 @@ const (
 	AuditOrgTwoFactorRequired   AuditAction = "organization.two_factor_required"
 	AuditOrgTwoFactorOptional   AuditAction = "organization.two_factor_not_required"
 	AuditOrgTwoFactorReset      AuditAction = "organization.two_factor_reset"
+	AuditOrgImportStarted       AuditAction = "organization.import_started"
 )
 
 // AuditActions lists every action, for the audit log's filter.
@@ -74,6 +75,7 @@ var OrgAuditActions = []AuditAction{
 	AuditOrgPasswordReset, AuditOrgTwoFactorReset, AuditOrgUserRemoved, AuditOrgIndependentRemoved,
 	AuditOrgTwoFactorRequired, AuditOrgTwoFactorOptional,
 	AuditOrgAccountCreated, AuditOrgAccountMovedIn, AuditOrgAccountMovedOut, AuditOrgAccountOwnerChanged,
+	AuditOrgImportStarted,
 	AuditInvitationSent, AuditInvitationResent, AuditInvitationRevoked,
 	AuditInvitationAccepted, AuditInvitationDeclined,
 	AuditMemberAdded, AuditRolesChanged, AuditMemberRemoved, AuditMemberLeft, AuditOwnershipTransfer,
@@ -166,6 +168,8 @@ func (a AuditAction) Label() string {
 		return "Two-factor sign-in no longer required of managed users"
 	case AuditOrgTwoFactorReset:
 		return "Two-factor sign-in reset"
+	case AuditOrgImportStarted:
+		return "Import started"
 	}
 	return string(a)
 }

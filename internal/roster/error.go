@@ -95,6 +95,14 @@ const (
 	ReasonBadPasskey            Reason = "bad_passkey"             // a WebAuthn response that does not verify
 	ReasonOrgRequireOwnerOnly   Reason = "org_require_owner_only"  // only the Organization Owner requires two-factor sign-in
 	ReasonNoSecondFactor        Reason = "no_second_factor"        // params: name; resetting the second factor of someone without one
+
+	// Import users.
+	ReasonImportMalformed   Reason = "import_malformed"     // params: line, what (and cells, max, column): the file can't be read
+	ReasonImportEmpty       Reason = "import_empty"         // the file or list has no rows
+	ReasonImportTooManyRows Reason = "import_too_many_rows" // params: max
+	ReasonImportRunning     Reason = "import_running"       // params: job; the organization has an import still running
+	ReasonImportStopped     Reason = "import_stopped"       // the importer can no longer invite: the rows left were not carried out
+	ReasonImportFailed      Reason = "import_failed"        // the row could not be carried out (an unexpected failure, logged)
 )
 
 // Refuse returns an error of kind code for reason; the web layer words it.

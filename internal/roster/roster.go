@@ -97,7 +97,7 @@ const (
 	PrefixOrgInvitation = "OI"
 )
 
-var sidPattern = regexp.MustCompile(`^(US|AC|IN|OR|OI)[0-9a-f]{32}$`)
+var sidPattern = regexp.MustCompile(`^(US|AC|IN|OR|OI|IM)[0-9a-f]{32}$`)
 
 // ValidSID reports whether s is a well-formed public id with the given prefix.
 func ValidSID(prefix, s string) bool {

@@ -137,7 +137,7 @@ func TestInviteRefusals(t *testing.T) {
 	if res := owner.invite(sid, "BOB@example.com", "support"); res.Status != http.StatusUnprocessableEntity {
 		t.Errorf("second pending invitation: %d", res.Status)
 	} else {
-		mustContain(t, res.Body, "Resend Invite", `value="BOB@example.com"`)
+		mustContain(t, res.Body, "Resend Invite", `>BOB@example.com</textarea>`)
 	}
 	for name, roles := range map[string][]string{
 		"no role":                   nil,

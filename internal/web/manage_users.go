@@ -1,10 +1,13 @@
 package web
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"roster/internal/roster"
 	"roster/web/templates"
@@ -92,14 +95,23 @@ func (s *manageUsersPages) inviteForm(w http.ResponseWriter, r *http.Request) er
 	return nil
 }
 
-// invite sends an invitation by email with roles.
+// invite sends an invitation by email with roles: to one address, or to
+// several at once (inviteSeveral).
 func (s *manageUsersPages) invite(w http.ResponseWriter, r *http.Request) error {
 	actor := currentMembership(r)
 	if err := r.ParseForm(); err != nil {
 		return errUnreadableForm
 	}
 	form := templates.InviteFormData{Email: r.PostForm.Get("email"), Roles: roster.ParseRoleSet(r.PostForm["roles"]), Grantable: grantableRoles(actor)}
-	email, err := roster.NormalizeEmail(form.Email)
+	emails := uniqueEmails(roster.SplitEmails(form.Email))
+	if len(emails) > 1 {
+		return s.inviteSeveral(w, r, form, emails)
+	}
+	one := form.Email
+	if len(emails) == 1 {
+		one = emails[0] // without the comma or line break around it
+	}
+	email, err := roster.NormalizeEmail(one)
 	if err == nil {
 		err = roleFieldError(form.Roles.Validate())
 	}
@@ -115,6 +127,70 @@ func (s *manageUsersPages) invite(w http.ResponseWriter, r *http.Request) error 
 	}
 	s.flash(r, templates.FlashInvited(inv.Email, inv.ExpiresAt))
 	http.Redirect(w, r, templates.ManageUsersPath(actor.Account.SID), http.StatusSeeOther)
+	return nil
+}
+
+// uniqueEmails drops repeats of an address (in any case), keeping the
+// first, so that a list pasted twice over invites each person once.
+func uniqueEmails(emails []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range emails {
+		if k := strings.ToLower(e); !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// inviteSeveral invites each of several addresses with the same roles,
+// one after the other through the same Invite as a single address, and
+// shows what happened to each: invited, already a member, already invited,
+// or refused and why. The form comes back with the addresses that were
+// refused, to correct them. At most roster.MaxInviteAtOnce at once.
+func (s *manageUsersPages) inviteSeveral(w http.ResponseWriter, r *http.Request, form templates.InviteFormData, emails []string) error {
+	actor := currentMembership(r)
+	if len(emails) > roster.MaxInviteAtOnce {
+		form.Errors = templates.Errors{"email": fmt.Sprintf("You can invite up to %d people at once, and this is %d. Send the first %d, then the rest.",
+			roster.MaxInviteAtOnce, len(emails), roster.MaxInviteAtOnce)}
+		s.render(w, r, http.StatusUnprocessableEntity, templates.InviteForm(s.chrome(r), form))
+		return nil
+	}
+	if err := form.Roles.Validate(); err != nil {
+		form.Errors = templates.Errors{"roles": errorMessage(err)}
+		s.render(w, r, http.StatusUnprocessableEntity, templates.InviteForm(s.chrome(r), form))
+		return nil
+	}
+	var again []string
+	for _, e := range emails {
+		res := templates.InviteResult{Email: e, Kind: templates.InviteSent}
+		email, err := roster.NormalizeEmail(e)
+		if err == nil {
+			_, err = s.store.Invite(r.Context(), actor, email, form.Roles, s.origin(r, "Invite form"))
+		}
+		var refusal *roster.Error
+		switch {
+		case err == nil:
+		case errors.As(err, &refusal) && refusal.Reason == roster.ReasonAlreadyMember:
+			res.Kind = templates.InviteMember
+		case errors.As(err, &refusal) && refusal.Reason == roster.ReasonAlreadyInvited:
+			res.Kind = templates.InviteInvitedBefore
+		default:
+			if roster.ErrorCode(err) == roster.EINTERNAL {
+				s.Logger.Error("inviting one of several", "request_id", middleware.GetReqID(r.Context()), "err", err)
+			}
+			res.Kind, res.Detail = templates.InviteRefused, errorMessage(err)
+			again = append(again, e)
+		}
+		form.Results = append(form.Results, res)
+	}
+	form.Email = strings.Join(again, "\n")
+	status := http.StatusOK
+	if len(again) == len(emails) {
+		status = http.StatusUnprocessableEntity // nothing of it went through
+	}
+	s.render(w, r, status, templates.InviteForm(s.chrome(r), form))
 	return nil
 }
 

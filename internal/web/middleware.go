@@ -157,8 +157,9 @@ func (s *site) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		// connect-src 'self': the passkey buttons fetch their WebAuthn
-		// challenge from the console (passkeys.js); img-src data: is the
-		// authenticator app's QR code, drawn by the console.
+		// challenge from the console (passkeys.js), and app.js fetches a
+		// running import's page again to show its progress; img-src data: is
+		// the authenticator app's QR code, drawn by the console.
 		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
@@ -180,9 +181,18 @@ func (s *site) securityHeaders(next http.Handler) http.Handler {
 // kilobytes, and Go would otherwise read up to 10 MB of it.
 const maxFormBytes = 64 << 10
 
+// maxUploadBytes bounds the body of the one route that takes a file,
+// Import users: the file's limit, and room for the form around it.
+const maxUploadBytes = roster.MaxImportBytes + maxFormBytes
+
+// uploadRoutes are the routes that take a file, with the larger body limit.
+var uploadRoutes = map[string]bool{"POST " + importUploadRoute: true}
+
 var (
 	errTooLarge = &edgeError{http.StatusRequestEntityTooLarge, "That's too much to send",
 		"What you sent is too large (the limit is 64 KB). Check what you typed or pasted, and try again."}
+	errUploadTooLarge = &edgeError{http.StatusRequestEntityTooLarge, "That file is too large",
+		"A file to import can be at most 5 MB, which is about 50,000 rows. Split it into smaller files, and import them one after the other."}
 	errBadText = &edgeError{http.StatusBadRequest, "That didn't work",
 		"What you sent contains characters that can't be used, such as a NUL byte or text that isn't valid UTF-8. Check what you typed or pasted, and try again."}
 	errBadForm = &edgeError{http.StatusBadRequest, "That didn't work",
@@ -201,20 +211,26 @@ func (e *edgeError) Error() string { return e.message }
 // checkInput bounds request bodies and reads every form up front, then
 // refuses text that PostgreSQL would refuse (a NUL byte, invalid UTF-8) in
 // the path, the query string and the form, with 400. Handlers then never
-// see such text: one place, instead of a check in every form.
+// see such text: one place, instead of a check in every form. Only the
+// routes of uploadRoutes take a file, with their own larger limit; the
+// file's content is the handler's to check.
 func (s *site) checkInput(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > maxFormBytes {
-			s.refuse(w, r, errTooLarge)
+		limit, tooLarge, upload := int64(maxFormBytes), errTooLarge, s.isUpload(r)
+		if upload {
+			limit, tooLarge = maxUploadBytes, errUploadTooLarge
+		}
+		if r.ContentLength > limit {
+			s.refuse(w, r, tooLarge)
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
-		if err := readForm(r); err != nil {
+		if err := readForm(r, limit, upload); err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				s.refuse(w, r, errTooLarge)
+				s.refuse(w, r, tooLarge)
 			} else {
 				s.refuse(w, r, errBadForm)
 			}
@@ -228,15 +244,28 @@ func (s *site) checkInput(next http.Handler) http.Handler {
 	})
 }
 
+// isUpload reports whether r is for a route of uploadRoutes, by the pattern
+// the router would route it to.
+func (s *site) isUpload(r *http.Request) bool {
+	if s.routes == nil || r.Method != http.MethodPost {
+		return false
+	}
+	return uploadRoutes[r.Method+" "+s.routes.Find(chi.NewRouteContext(), r.Method, r.URL.Path)]
+}
+
 // readForm parses the query string and, for POST, PUT and PATCH, the body
-// into r.Form, so that handlers' FormValue calls read nothing more.
-func readForm(r *http.Request) error {
+// into r.Form, so that handlers' FormValue calls read nothing more. A file
+// is accepted only when upload says the route takes one: a single file, in
+// the field "file", kept in memory (limit bounds it).
+func readForm(r *http.Request, limit int64, upload bool) error {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		if err := r.ParseMultipartForm(maxFormBytes); err != nil {
+		if err := r.ParseMultipartForm(limit); err != nil {
 			return err
 		}
-		if r.MultipartForm != nil && len(r.MultipartForm.File) > 0 {
-			return errors.New("file uploads are not accepted")
+		if mf := r.MultipartForm; mf != nil && len(mf.File) > 0 {
+			if !upload || len(mf.File) > 1 || len(mf.File["file"]) != 1 {
+				return errors.New("file uploads are not accepted here")
+			}
 		}
 		return nil
 	}

@@ -91,6 +91,11 @@ var orgRouteTable = []orgRouteRow{
 	// Only the Organization Owner requires two-factor sign-in; an empty
 	// form changes nothing (it is off).
 	{route: "POST /organizations/{OrganizationSid}/settings/two-factor", want: inAdminCenter(forb, see)},
+	// Import users: an empty form is refused next to its field.
+	{route: "GET /organizations/{OrganizationSid}/import", want: inAdminCenter(ok, ok)},
+	{route: "POST /organizations/{OrganizationSid}/import", want: inAdminCenter(bad, bad)},
+	{route: "GET /organizations/{OrganizationSid}/imports/{ImportSid}", want: inAdminCenter(ok, ok)},
+	{route: "GET /organizations/{OrganizationSid}/imports/{ImportSid}/results.csv", want: inAdminCenter(ok, ok)},
 	// Only the Organization Owner transfers the organization.
 	{route: "GET /organizations/{OrganizationSid}/transfer", want: inAdminCenter(forb, ok)},
 	{route: "POST /organizations/{OrganizationSid}/transfer", want: inAdminCenter(forb, ok),
@@ -123,6 +128,7 @@ type orgRouteFixture struct {
 	independent person // a login outside the organization, Developer in the account
 	invitation  string
 	token       string
+	importJob   string // an import of the organization, still running
 }
 
 func (f orgRouteFixture) path(pattern string) string {
@@ -139,6 +145,7 @@ func (f orgRouteFixture) path(pattern string) string {
 		"{AccountSid}", f.account,
 		"{UserSid}", user,
 		"{OrgInvitationSid}", f.invitation,
+		"{ImportSid}", f.importJob,
 		"{token}", token,
 	).Replace(pattern), "/")
 }
@@ -260,6 +267,7 @@ func TestOrgRouteTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.token = strings.TrimPrefix(app.outboxLink("org_invitation", "invitee@example.com", "/join/"), "/join/")
+	f.importJob = app.mustImport(acme.SID, owner, "imported@example.com\n")
 
 	// The half-signed-in principal: an Organization Administrator with an
 	// authenticator app, whose password was right.

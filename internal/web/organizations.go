@@ -31,10 +31,10 @@ const (
 	changeOwnerChoices = 200
 )
 
-// routes registers the Admin Center and the creation of an organization;
-// more registers other handler groups' routes inside the Admin Center,
-// behind loadOrganization.
-func (s *orgPages) routes(r chi.Router, more ...func(chi.Router)) {
+// routes registers the Admin Center and the creation of an organization.
+// Other groups of the Admin Center's pages (Import users) register theirs
+// with within, under the organization of the URL loaded for them too.
+func (s *orgPages) routes(r chi.Router, within ...func(chi.Router)) {
 	h := s.handle
 	r.Get("/organizations/new", h(s.newOrganizationForm))
 	r.Post("/organizations", h(s.createOrganization))
@@ -62,8 +62,8 @@ func (s *orgPages) routes(r chi.Router, more ...func(chi.Router)) {
 		r.Get("/invitations/{OrgInvitationSid}/revoke", h(s.revokeConfirm))
 		r.Post("/invitations/{OrgInvitationSid}/revoke", h(s.revoke))
 		s.accountRoutes(r) // org_accounts.go: Accounts, the audit log, Settings
-		for _, m := range more {
-			m(r)
+		for _, routes := range within {
+			routes(r)
 		}
 	})
 }

@@ -22,6 +22,7 @@ const (
 	exampleOrg        = "OR0123456789abcdef0123456789abcdef"
 	exampleOrgInvite  = "OI0123456789abcdef0123456789abcdef"
 	examplePasskey    = "PK0123456789abcdef0123456789abcdef"
+	exampleImport     = "IM0123456789abcdef0123456789abcdef"
 )
 
 // pathHelpers is every helper of web/templates/paths.go with example ids,
@@ -113,6 +114,10 @@ var pathHelpers = []struct {
 	{"OrgSettingsPath", "GET POST", templates.OrgSettingsPath(exampleOrg)},
 	{"OrgRequireTwoFactorPath", "POST", templates.OrgRequireTwoFactorPath(exampleOrg)},
 	{"OrgTransferPath", "GET POST", templates.OrgTransferPath(exampleOrg)},
+	{"OrgImportPath", "GET POST", templates.OrgImportPath(exampleOrg)},
+	{"OrgImportJobPath", "GET", templates.OrgImportJobPath(exampleOrg, exampleImport)},
+	{"OrgImportResultsPath", "GET", templates.OrgImportResultsPath(exampleOrg, exampleImport, "refused", 100)},
+	{"OrgImportCSVPath", "GET", templates.OrgImportCSVPath(exampleOrg, exampleImport)},
 	{"JoinPath", "GET", templates.JoinPath(exampleToken)},
 	{"JoinSignUpPath", "POST", templates.JoinSignUpPath(exampleToken)},
 	{"JoinAcceptPath", "POST", templates.JoinAcceptPath(exampleToken)},
@@ -158,7 +163,7 @@ func TestEveryRouteHasAPathHelper(t *testing.T) {
 	}
 	ids := strings.NewReplacer("{AccountSid}", exampleAccount, "{UserSid}", exampleUser,
 		"{InvitationSid}", exampleInvitation, "{token}", exampleToken, "{PasskeySid}", examplePasskey,
-		"{OrganizationSid}", exampleOrg, "{OrgInvitationSid}", exampleOrgInvite)
+		"{OrganizationSid}", exampleOrg, "{OrgInvitationSid}", exampleOrgInvite, "{ImportSid}", exampleImport)
 	routes := 0
 	err := chi.Walk(testRouter(), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		routes++

@@ -116,6 +116,7 @@ func (s *Server) router() *chi.Mux {
 	ownership := &ownershipPages{site, s.Store}
 	audit := &auditPages{site, s.Store}
 	orgs := &orgPages{site, s.Store}
+	imports := &importPages{site, s.Store}
 	orgInvitee := &orgInviteePages{site, s.Store}
 	wa := newWebAuthn(s.Config.BaseURL)
 	secondStep := &secondStepPages{site, s.Store, wa}
@@ -125,6 +126,7 @@ func (s *Server) router() *chi.Mux {
 	h := site.handle
 
 	r := chi.NewRouter()
+	site.routes = r
 	r.Use(site.measureRequests) // metrics.go
 	r.Use(middleware.RequestID)
 	r.Use(site.logRequests)
@@ -169,6 +171,9 @@ func (s *Server) router() *chi.Mux {
 			// organizations.go, org_accounts.go: the Admin Center;
 			// org_twofactor.go: its two-factor settings and resets
 			orgs.routes(r, orgTwoFactor.routes)
+			invitee.routes(r)              // invitee.go: the invitee's own list in the console
+			orgInvitee.routes(r)           // org_invitee.go: answers to organization invitations from that list
+			orgs.routes(r, imports.routes) // organizations.go, org_accounts.go, org_import.go: the Admin Center
 			r.Get("/accounts", h(accounts.accounts))
 			r.Get("/accounts/new", h(accounts.newAccountForm))
 			r.Post("/accounts", h(accounts.createAccount))

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/go-chi/chi/v5"
 )
 
 // site is what every handler group shares: the session manager, password
@@ -26,4 +27,7 @@ type site struct {
 	Logger        *slog.Logger
 	Metrics       Metrics
 	sessionStore  SessionStore
+	// routes is the router, for the edge to tell which route a request is
+	// for before routing (checkInput: the upload's own body limit).
+	routes *chi.Mux
 }

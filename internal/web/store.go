@@ -33,6 +33,7 @@ type Store interface {
 	TwoFactorStore
 	RequireTwoFactorStore
 	OrgTwoFactorStore
+	ImportStore
 }
 
 // ReadyStore answers /readyz.
@@ -212,6 +213,21 @@ type OrgStore interface {
 	// PasswordHash is for the password Change Ownership and transfer are
 	// confirmed with.
 	PasswordHash(ctx context.Context, userID int64) (string, error)
+}
+
+// ImportStore is what Import users needs (org_import.go): the Admin
+// Center's accounts for the pasted list's grant, storing an import's rows
+// for the workers, and reading its progress and results. The workers carry
+// the rows out by InviteToOrganization's rules, in the importer's name.
+type ImportStore interface {
+	ListManagedAccounts(ctx context.Context, orgID, userID int64) ([]roster.ManagedAccount, error)
+	CreateImportJob(ctx context.Context, actor *roster.OrgMembership, source roster.ImportSource, fileName string, rows []roster.ImportRow, origin roster.Origin) (*roster.ImportJob, error)
+	ImportJob(ctx context.Context, orgID int64, sid string) (*roster.ImportJob, error)
+	ListImportJobs(ctx context.Context, orgID int64, limit int) ([]roster.ImportJob, error)
+	ImportRows(ctx context.Context, orgID, jobID int64, f roster.ImportRowFilter, after, limit int) ([]roster.ImportRowResult, int, error)
+	// ExportImportRows calls emit for every row, in file order, without
+	// holding them all.
+	ExportImportRows(ctx context.Context, orgID, jobID int64, emit func(roster.ImportRowResult) error) error
 }
 
 // OrgInviteeStore is what an organization invitation's pages need

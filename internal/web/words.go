@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"roster/internal/roster"
@@ -119,6 +120,83 @@ var refusals = map[roster.Reason]refusal{
 		return fmt.Sprintf("%s has no second factor set up, so there's nothing to reset. They can sign in with their password.", p["name"])
 	}},
 	roster.ReasonOwnerNeedsTwoFactor: {"require", says("Turn on two-factor authentication for your own login first (Profile > Two-factor authentication), so that requiring it can't lock you out.")},
+
+	// Import users.
+	roster.ReasonImportMalformed: {"file", importMalformed},
+	roster.ReasonImportEmpty:     {"file", says("There's nobody to import. Put one person on each line: their email, then optionally their name, an account SID and roles.")},
+	roster.ReasonImportTooManyRows: {"file", func(p map[string]string) string {
+		return fmt.Sprintf("That's more than %s people. Split them into smaller files or lists, and import them one after the other.", p["max"])
+	}},
+	roster.ReasonImportRunning: {"", says("An import is still running in this organization. Wait until it has finished (it's listed below), then start this one.")},
+	roster.ReasonImportStopped: {"", says("Not done: the person who started this import is no longer an Organization Owner or Administrator, so the rows left were stopped. Import them again yourself.")},
+	roster.ReasonImportFailed:  {"", says("Something went wrong on our side with this row. Import it again to retry.")},
+}
+
+// importMalformed says what is wrong with a file that can't be read, and
+// where.
+func importMalformed(p map[string]string) string {
+	where := "The file"
+	if n, err := strconv.Atoi(p["line"]); err == nil && n > 0 {
+		where = "Line " + p["line"]
+	}
+	switch p["what"] {
+	case "quote":
+		return where + ": a quoted cell isn't closed, or has text after its closing quote. Inside a quoted cell, write a quote twice (\"\")."
+	case "bare_quote":
+		return where + ": a cell has a quote (\") but doesn't start with one. Put the whole cell in quotes, and write the quote inside twice (\"\")."
+	case "cells":
+		return fmt.Sprintf("%s has %s cells, but the file has %s columns (email, name, account SID, roles). Put a cell that holds commas in quotes.", where, p["cells"], p["max"])
+	case "column":
+		return fmt.Sprintf("%s: %q isn't a column Roster knows. The columns are email, name, account SID and roles.", where, p["column"])
+	case "column_twice":
+		return fmt.Sprintf("%s names the column %q twice.", where, p["column"])
+	case "encoding":
+		return where + " has text that isn't UTF-8. Save the file as \"CSV UTF-8\", and import it again."
+	case "nul":
+		return where + " has a NUL character, which isn't text. Save the file as CSV, and import it again."
+	}
+	return "The file can't be read as CSV. Save it as \"CSV UTF-8\", and import it again."
+}
+
+// importRowRefusals word a row's refusal where the form's words would not
+// fit a row of a file.
+var importRowRefusals = map[roster.Reason]string{
+	roster.ReasonAccountNotManaged:    "The account SID isn't one of the organization's accounts. Copy it from Accounts.",
+	roster.ReasonGrantAccountRequired: "Roles are given without an account SID. Add the account, or leave the roles out.",
+	roster.ReasonAlreadyInvitedOrg:    "A pending invitation was sent before.",
+}
+
+// importRowDetail says what happened to one row of an import, beside its
+// result's label.
+func importRowDetail(r roster.ImportRowResult) string {
+	account := r.AccountName
+	if account == "" {
+		account = r.AccountSID
+	}
+	switch r.Result {
+	case roster.ImportInvited:
+		if r.AccountSID != "" {
+			return fmt.Sprintf("They'll have %s as %s once they accept.", account, r.Roles)
+		}
+		return "They'll become a managed user once they accept."
+	case roster.ImportAlreadyInvited:
+		return "A pending invitation was sent before, so nothing was sent again. Resend it from Invited if it got lost."
+	case roster.ImportAlreadyManaged:
+		return "Already a managed user of the organization."
+	case roster.ImportAssigned:
+		return fmt.Sprintf("Already a managed user: now has %s as %s.", account, r.Roles)
+	case roster.ImportHasAccess:
+		return fmt.Sprintf("Already has %s as %s. Their roles were left as they are; change them on their page.", account, r.HasRoles)
+	case roster.ImportRefused:
+		if r.Refusal == nil {
+			return unexpectedText
+		}
+		if words, ok := importRowRefusals[r.Refusal.Reason]; ok {
+			return words
+		}
+		return errorMessage(r.Refusal)
+	}
+	return "Waiting for its turn."
 }
 
 const (

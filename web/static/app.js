@@ -10,6 +10,10 @@
 //     a <dialog class="confirm-dialog"> before it is submitted. Confirming
 //     submits the form with the clicked button and adds confirm=yes, so the
 //     server acts at once instead of showing its own confirm page.
+//  3. Live regions: an element with an id and data-refresh="seconds" (a
+//     running import's progress) is fetched again that often and replaced
+//     by its new self, until the new one has no data-refresh (the import is
+//     done). Without it, the page's own link loads it again.
 //
 // No inline styles and no HTML strings: classes and DOM APIs only (CSP).
 (() => {
@@ -212,4 +216,38 @@
         : opener;
     if (target) target.focus();
   }
+  // ---------------------------------------------------------- live regions
+
+  function follow(region) {
+    const seconds = Number(region.dataset.refresh);
+    if (!region.id || !(seconds > 0)) return;
+    const tick = async () => {
+      const current = document.getElementById(region.id);
+      if (!current) return;
+      // Not while someone is using the region with the keyboard: try again
+      // at the next tick.
+      if (current.contains(document.activeElement)) {
+        window.setTimeout(tick, seconds * 1000);
+        return;
+      }
+      let next = null;
+      try {
+        const res = await fetch(window.location.href, { credentials: "same-origin", cache: "no-store" });
+        if (res.ok) {
+          const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+          next = doc.getElementById(region.id);
+        }
+      } catch (_) {
+        // offline for a moment: try again
+      }
+      if (next) {
+        current.replaceWith(document.importNode(next, true));
+        if (!next.dataset.refresh) return; // done
+      }
+      window.setTimeout(tick, seconds * 1000);
+    };
+    window.setTimeout(tick, seconds * 1000);
+  }
+
+  for (const region of document.querySelectorAll("[data-refresh]")) follow(region);
 })();

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"strconv"
 	"time"
 
 	"roster/internal/roster"
@@ -101,4 +102,12 @@ func FlashJoinedOrganization(org, account string, roles roster.RoleSet) Flash {
 		return success("You've joined " + org + ", and have access to " + account + " as " + roles.String() + ".")
 	}
 	return success("You've joined " + org + ". Its administrators will give you access to its accounts.")
+}
+
+// FlashImportStarted follows starting an import of rows rows.
+func FlashImportStarted(rows int) Flash {
+	if rows == 1 {
+		return success("Import started: 1 row. Its result is below.")
+	}
+	return success("Import started: " + strconv.Itoa(rows) + " rows. Their results appear below as they are done.")
 }

@@ -1,6 +1,9 @@
 package templates
 
-import "net/url"
+import (
+	"net/url"
+	"strconv"
+)
 
 // The console's paths, built by name so that a route is spelled once here and
 // once in the router (internal/web), never concatenated where a link is made.
@@ -424,4 +427,34 @@ func AcceptMyOrgInvitationPath(invitationSID string) string {
 // DeclineMyOrgInvitationPath declines one from their list (POST).
 func DeclineMyOrgInvitationPath(invitationSID string) string {
 	return "/organization-invitations/" + seg(invitationSID) + "/decline"
+}
+
+// Import users.
+
+// OrgImportPath is Import users: a CSV file or a pasted list of emails; a
+// POST to it starts the import and goes to its progress.
+func OrgImportPath(orgSID string) string { return OrganizationURL(orgSID) + "/import" }
+
+// OrgImportJobPath is an import's progress, then its results.
+func OrgImportJobPath(orgSID, importSID string) string {
+	return OrganizationURL(orgSID) + "/imports/" + seg(importSID)
+}
+
+// OrgImportResultsPath is an import's results narrowed to one result ("" for
+// every row, "waiting" for rows not done yet), from the row after line
+// (0 for the first).
+func OrgImportResultsPath(orgSID, importSID, result string, after int) string {
+	v := url.Values{}
+	if result != "" {
+		v.Set("result", result)
+	}
+	if after > 0 {
+		v.Set("after", strconv.Itoa(after))
+	}
+	return withQuery(OrgImportJobPath(orgSID, importSID), v)
+}
+
+// OrgImportCSVPath downloads every row of an import with its result, as CSV.
+func OrgImportCSVPath(orgSID, importSID string) string {
+	return OrgImportJobPath(orgSID, importSID) + "/results.csv"
 }
