@@ -169,11 +169,9 @@ func (s *Server) router() *chi.Mux {
 			invitee.routes(r)    // invitee.go: the invitee's own list in the console
 			orgInvitee.routes(r) // org_invitee.go: answers to organization invitations from that list
 			// organizations.go, org_accounts.go: the Admin Center;
-			// org_twofactor.go: its two-factor settings and resets
-			orgs.routes(r, orgTwoFactor.routes)
-			invitee.routes(r)              // invitee.go: the invitee's own list in the console
-			orgInvitee.routes(r)           // org_invitee.go: answers to organization invitations from that list
-			orgs.routes(r, imports.routes) // organizations.go, org_accounts.go, org_import.go: the Admin Center
+			// org_twofactor.go: its two-factor settings and resets;
+			// org_import.go: Import users
+			orgs.routes(r, orgTwoFactor.routes, imports.routes)
 			r.Get("/accounts", h(accounts.accounts))
 			r.Get("/accounts/new", h(accounts.newAccountForm))
 			r.Post("/accounts", h(accounts.createAccount))
