@@ -122,7 +122,7 @@ func lockUser(ctx context.Context, tx pgx.Tx, userID int64) (*roster.User, *time
 // auditUserEverywhere writes an event about u in each of u's accounts: a
 // change to a login concerns every account it belongs to. The actor is left
 // empty; origin says where the change came from.
-func auditUserEverywhere(ctx context.Context, tx pgx.Tx, u *roster.User, action roster.AuditAction, detail string, origin roster.Origin) error {
+func auditUserEverywhere(ctx context.Context, tx pgx.Tx, u *roster.User, action roster.AuditAction, data roster.AuditData, origin roster.Origin) error {
 	rows, err := tx.Query(ctx, `SELECT account_id FROM memberships WHERE user_id = $1 ORDER BY account_id`, u.ID)
 	if err != nil {
 		return err
@@ -133,7 +133,7 @@ func auditUserEverywhere(ctx context.Context, tx pgx.Tx, u *roster.User, action 
 	}
 	for _, a := range accounts {
 		if err := writeAudit(ctx, tx, auditEntry{
-			AccountID: a, Action: action, TargetID: &u.ID, TargetEmail: u.Email, Detail: detail, Origin: origin,
+			AccountID: a, Action: action, TargetID: &u.ID, TargetEmail: u.Email, Data: dataOrNil(data), Origin: origin,
 		}); err != nil {
 			return err
 		}
@@ -175,7 +175,7 @@ func (db *DB) SetDeactivated(ctx context.Context, userID int64, deactivate bool,
 		} else if _, err := tx.Exec(ctx, `UPDATE users SET deactivated_at = NULL WHERE id = $1`, u.ID); err != nil {
 			return err
 		}
-		if err := auditUserEverywhere(ctx, tx, u, action, "", origin); err != nil {
+		if err := auditUserEverywhere(ctx, tx, u, action, roster.AuditData{}, origin); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `
@@ -219,7 +219,7 @@ func (db *DB) AdminResetPassword(ctx context.Context, userID int64, unusableHash
 		if err := issueUserToken(ctx, tx, u, roster.MailPasswordReset, ResetPasswordTTL); err != nil {
 			return err
 		}
-		return auditUserEverywhere(ctx, tx, u, roster.AuditPasswordReset, "Password reset link mailed", origin)
+		return auditUserEverywhere(ctx, tx, u, roster.AuditPasswordReset, roster.AuditData{ResetLinkMailed: true}, origin)
 	}))
 }
 

@@ -117,3 +117,11 @@ func readAuditData(data []byte, e *roster.AuditEvent) error {
 	}
 	return json.Unmarshal(data, &e.Data)
 }
+
+// dataOrNil keeps an event without data NULL rather than an empty object.
+func dataOrNil(d roster.AuditData) *roster.AuditData {
+	if d == (roster.AuditData{}) {
+		return nil
+	}
+	return &d
+}

@@ -32,7 +32,7 @@ func (db *DB) ExportAudit(ctx context.Context, actor *roster.Membership, f roste
 		}
 		return writeAudit(ctx, tx, auditEntry{
 			AccountID: actor.Account.ID, ActorID: &actor.User.ID, Action: roster.AuditExported,
-			Detail: exportDetail(format, f), Origin: origin,
+			Data: &roster.AuditData{ExportFormat: format, ExportPerson: strings.TrimSpace(f.Person), ExportAction: f.Action}, Origin: origin,
 		})
 	})
 	if err != nil {
@@ -54,19 +54,4 @@ func (db *DB) ExportAudit(ctx context.Context, actor *roster.Membership, f roste
 		}
 		after = page.Next
 	}
-}
-
-// exportDetail says what an export held, for its audit event.
-func exportDetail(format string, f roster.AuditFilter) string {
-	parts := []string{format}
-	if p := strings.TrimSpace(f.Person); p != "" {
-		parts = append(parts, `person "`+p+`"`)
-	}
-	if f.Action != "" {
-		parts = append(parts, "action "+f.Action.Label())
-	}
-	if len(parts) == 1 {
-		parts = append(parts, "every event")
-	}
-	return strings.Join(parts, ", ")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -135,11 +134,11 @@ func (db *DB) CreateImportJob(ctx context.Context, actor *roster.OrgMembership, 
 				return err
 			}
 		}
-		detail := fmt.Sprintf("A pasted list of %d %s", len(rows), plural(len(rows), "email", "emails"))
+		data := roster.AuditData{ImportRows: len(rows)}
 		if source == roster.ImportFromFile {
-			detail = fmt.Sprintf("%s: %d %s", fileName, len(rows), plural(len(rows), "row", "rows"))
+			data.ImportFile = fileName
 		}
-		return orgAudit(ctx, tx, g, roster.AuditOrgImportStarted, nil, detail, origin)
+		return orgAudit(ctx, tx, g, roster.AuditOrgImportStarted, nil, data, origin)
 	})
 	if err != nil {
 		return nil, mapError(err)

@@ -32,9 +32,9 @@ func lockManagedAccount(ctx context.Context, tx pgx.Tx, orgID int64, accountSID 
 
 // accountEvent appends an event of one account made from the Admin Center:
 // it is in the account's log and in the organization's.
-func accountEvent(ctx context.Context, tx pgx.Tx, g *orgGuard, a *roster.Account, action roster.AuditAction, detail string, origin roster.Origin) error {
+func accountEvent(ctx context.Context, tx pgx.Tx, g *orgGuard, a *roster.Account, action roster.AuditAction, data roster.AuditData, origin roster.Origin) error {
 	return writeAudit(ctx, tx, auditEntry{
-		AccountID: a.ID, OrganizationID: &g.org.ID, ActorID: &g.actor.User.ID, Action: action, Detail: detail, Origin: origin,
+		AccountID: a.ID, OrganizationID: &g.org.ID, ActorID: &g.actor.User.ID, Action: action, Data: dataOrNil(data), Origin: origin,
 	})
 }
 
@@ -55,7 +55,7 @@ func (db *DB) CreateManagedAccount(ctx context.Context, actor *roster.OrgMembers
 			return err
 		}
 		a.OrganizationID = &g.org.ID
-		return accountEvent(ctx, tx, g, a, roster.AuditOrgAccountCreated, name, origin)
+		return accountEvent(ctx, tx, g, a, roster.AuditOrgAccountCreated, roster.AuditData{Name: name}, origin)
 	})
 	if err != nil {
 		return nil, mapError(err)
@@ -95,7 +95,7 @@ func (db *DB) MoveAccountIn(ctx context.Context, actor *roster.OrgMembership, ac
 			return err
 		}
 		a.OrganizationID = &g.org.ID
-		return accountEvent(ctx, tx, g, &a, roster.AuditOrgAccountMovedIn, a.Name+" → "+g.org.Name, origin)
+		return accountEvent(ctx, tx, g, &a, roster.AuditOrgAccountMovedIn, roster.AuditData{Organization: g.org.Name}, origin)
 	})
 	if err != nil {
 		return nil, mapError(err)
@@ -122,7 +122,7 @@ func (db *DB) MoveAccountOut(ctx context.Context, actor *roster.OrgMembership, a
 			return err
 		}
 		a.OrganizationID = nil
-		return accountEvent(ctx, tx, g, a, roster.AuditOrgAccountMovedOut, g.org.Name+" → independent", origin)
+		return accountEvent(ctx, tx, g, a, roster.AuditOrgAccountMovedOut, roster.AuditData{Organization: g.org.Name}, origin)
 	})
 	if err != nil {
 		return nil, mapError(err)
@@ -182,7 +182,7 @@ func (db *DB) ChangeAccountOwner(ctx context.Context, actor *roster.OrgMembershi
 		if err := writeAudit(ctx, tx, auditEntry{
 			AccountID: a.ID, OrganizationID: &g.org.ID, ActorID: &g.actor.User.ID, Action: c.Action, TargetID: &next.User.ID,
 			TargetEmail: next.User.Email, RolesBefore: c.Before, RolesAfter: c.After, Origin: origin,
-			Detail: former.User.Email + " became an Administrator",
+			Data: &roster.AuditData{FormerOwner: former.User.Email},
 		}); err != nil {
 			return err
 		}

@@ -234,7 +234,7 @@ func inviteOneLocked(ctx context.Context, tx pgx.Tx, g *orgGuard, req roster.Org
 	out.Result, out.Invitation = roster.OrgInvited, &inv
 	return writeAudit(ctx, tx, auditEntry{
 		OrganizationID: &g.org.ID, ActorID: &g.actor.User.ID, Action: roster.AuditOrgInvitationSent, TargetEmail: email,
-		RolesAfter: inv.Roles, Detail: grantDetail(&inv), Origin: origin,
+		RolesAfter: inv.Roles, Data: grantData(&inv), Origin: origin,
 	})
 }
 
@@ -248,11 +248,11 @@ func takeOrgInvitationMail(ctx context.Context, tx pgx.Tx, orgID int64, email st
 }
 
 // grantDetail describes an invitation's initial account grant for the log.
-func grantDetail(inv *roster.OrgInvitation) string {
+func grantData(inv *roster.OrgInvitation) *roster.AuditData {
 	if !inv.HasGrant() {
-		return ""
+		return nil
 	}
-	return "With access to " + inv.AccountName
+	return &roster.AuditData{Account: inv.AccountName}
 }
 
 // OrgInvitation returns an invitation of the organization by its public id,
@@ -341,7 +341,7 @@ func (db *DB) ResendOrgInvitation(ctx context.Context, actor *roster.OrgMembersh
 		inv.Delivery = roster.DeliveryQueued
 		return writeAudit(ctx, tx, auditEntry{
 			OrganizationID: &g.org.ID, ActorID: &g.actor.User.ID, Action: roster.AuditOrgInvitationResent, TargetEmail: inv.Email,
-			RolesAfter: inv.Roles, Detail: grantDetail(&inv), Origin: origin,
+			RolesAfter: inv.Roles, Data: grantData(&inv), Origin: origin,
 		})
 	})
 	if err != nil {
@@ -538,7 +538,7 @@ func acceptOrgLocked(ctx context.Context, tx pgx.Tx, userID int64, inv *roster.O
 				}
 				if err := writeAudit(ctx, tx, auditEntry{
 					AccountID: *inv.AccountID, ActorID: &userID, Action: roster.AuditMemberAdded, TargetID: &userID, TargetEmail: inv.Email,
-					RolesAfter: inv.Roles, Detail: "Through the invitation to " + inv.OrganizationName, Origin: origin,
+					RolesAfter: inv.Roles, Data: &roster.AuditData{Organization: inv.OrganizationName}, Origin: origin,
 				}); err != nil {
 					return err
 				}
@@ -553,7 +553,7 @@ func acceptOrgLocked(ctx context.Context, tx pgx.Tx, userID int64, inv *roster.O
 	inv.Status = roster.InvitationAccepted
 	return writeAudit(ctx, tx, auditEntry{
 		OrganizationID: &inv.OrganizationID, ActorID: &userID, Action: roster.AuditOrgInvitationAccepted, TargetID: &userID,
-		TargetEmail: inv.Email, RolesAfter: inv.Roles, Detail: grantDetail(inv), Origin: origin,
+		TargetEmail: inv.Email, RolesAfter: inv.Roles, Data: grantData(inv), Origin: origin,
 	})
 }
 

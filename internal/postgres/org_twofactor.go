@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -47,7 +45,7 @@ func (db *DB) SetOrgRequireTwoFactor(ctx context.Context, actor *roster.OrgMembe
 		if on {
 			action = roster.AuditOrgTwoFactorRequired
 		}
-		return orgAudit(ctx, tx, g, action, nil, "", origin)
+		return orgAudit(ctx, tx, g, action, nil, roster.AuditData{}, origin)
 	})
 	return changed, mapError(err)
 }
@@ -100,25 +98,12 @@ func (db *DB) ResetUserTwoFactor(ctx context.Context, actor *roster.OrgMembershi
 			return err
 		}
 		c = g.change(roster.AuditOrgTwoFactorReset)
-		return finishOrgChange(ctx, tx, g, c, resetDetail(app, passkeys), origin)
+		return finishOrgChange(ctx, tx, g, c, roster.AuditData{RemovedApp: app, RemovedPasskeys: passkeys}, origin)
 	})
 	if err != nil {
 		return nil, mapError(err)
 	}
 	return c, nil
-}
-
-// resetDetail says in the audit log what a reset removed.
-func resetDetail(app bool, passkeys int) string {
-	var removed []string
-	if app {
-		removed = append(removed, "authenticator app")
-	}
-	if passkeys > 0 {
-		removed = append(removed, fmt.Sprintf("%d %s", passkeys, plural(passkeys, "passkey", "passkeys")))
-	}
-	removed = append(removed, "recovery codes")
-	return "Removed: " + strings.Join(removed, ", ") + ". Signed out everywhere."
 }
 
 // CreateOrgInvitedUser creates a login for an organization invitation's

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -75,7 +74,7 @@ func (db *DB) CreateOrganization(ctx context.Context, userID int64, name string,
 			return err
 		}
 		o.MemberCount = 1
-		return writeAudit(ctx, tx, auditEntry{OrganizationID: &o.ID, ActorID: &userID, Action: roster.AuditOrgCreated, Detail: name, Origin: origin})
+		return writeAudit(ctx, tx, auditEntry{OrganizationID: &o.ID, ActorID: &userID, Action: roster.AuditOrgCreated, Data: &roster.AuditData{Name: name}, Origin: origin})
 	})
 	if err != nil {
 		return nil, mapError(err)
@@ -410,8 +409,8 @@ func guardOrg(ctx context.Context, tx pgx.Tx, act roster.OrgAction, orgID, actor
 }
 
 // orgAudit appends an organization event.
-func orgAudit(ctx context.Context, tx pgx.Tx, g *orgGuard, action roster.AuditAction, target *roster.User, detail string, origin roster.Origin) error {
-	e := auditEntry{OrganizationID: &g.org.ID, ActorID: &g.actor.User.ID, Action: action, Detail: detail, Origin: origin}
+func orgAudit(ctx context.Context, tx pgx.Tx, g *orgGuard, action roster.AuditAction, target *roster.User, data roster.AuditData, origin roster.Origin) error {
+	e := auditEntry{OrganizationID: &g.org.ID, ActorID: &g.actor.User.ID, Action: action, Data: dataOrNil(data), Origin: origin}
 	if target != nil {
 		e.TargetID, e.TargetEmail = &target.ID, target.Email
 	}
@@ -420,8 +419,8 @@ func orgAudit(ctx context.Context, tx pgx.Tx, g *orgGuard, action roster.AuditAc
 
 // finishOrgChange writes the audit event of an organization change and
 // queues its mails (roster.OrgChangeMails decides who is told).
-func finishOrgChange(ctx context.Context, tx pgx.Tx, g *orgGuard, c *roster.OrgChange, detail string, origin roster.Origin) error {
-	if err := orgAudit(ctx, tx, g, c.Action, &c.Target, detail, origin); err != nil {
+func finishOrgChange(ctx context.Context, tx pgx.Tx, g *orgGuard, c *roster.OrgChange, data roster.AuditData, origin roster.Origin) error {
+	if err := orgAudit(ctx, tx, g, c.Action, &c.Target, data, origin); err != nil {
 		return err
 	}
 	for _, m := range roster.OrgChangeMails(*c) {
@@ -450,7 +449,7 @@ func (db *DB) RenameOrganization(ctx context.Context, actor *roster.OrgMembershi
 		if _, err := tx.Exec(ctx, `UPDATE organizations SET name = $2 WHERE id = $1`, g.org.ID, name); err != nil {
 			return err
 		}
-		return orgAudit(ctx, tx, g, roster.AuditOrgRenamed, nil, g.org.Name+" → "+name, origin)
+		return orgAudit(ctx, tx, g, roster.AuditOrgRenamed, nil, roster.AuditData{From: g.org.Name, To: name}, origin)
 	}))
 }
 
@@ -478,7 +477,7 @@ func (db *DB) TransferOrganization(ctx context.Context, actor *roster.OrgMembers
 			return err
 		}
 		c = g.change(roster.AuditOrgTransferred)
-		return finishOrgChange(ctx, tx, g, c, g.actor.User.Email+" became an Organization Administrator", origin)
+		return finishOrgChange(ctx, tx, g, c, roster.AuditData{FormerOwner: g.actor.User.Email}, origin)
 	})
 	if err != nil {
 		return nil, mapError(err)
@@ -510,7 +509,7 @@ func (db *DB) SetOrgRole(ctx context.Context, actor *roster.OrgMembership, targe
 				return err
 			}
 		}
-		return finishOrgChange(ctx, tx, g, c, g.target.Role.Label()+" → "+role.Label(), origin)
+		return finishOrgChange(ctx, tx, g, c, roster.AuditData{From: string(g.target.Role), To: string(role)}, origin)
 	})
 	if err != nil {
 		return nil, mapError(err)
@@ -536,7 +535,7 @@ func (db *DB) RenameManagedUser(ctx context.Context, actor *roster.OrgMembership
 		}
 		old := g.target.User.Name
 		c.Target.Name = name
-		return finishOrgChange(ctx, tx, g, c, old+" → "+name, origin)
+		return finishOrgChange(ctx, tx, g, c, roster.AuditData{From: old, To: name}, origin)
 	})
 	if err != nil {
 		return nil, mapError(err)
@@ -618,7 +617,7 @@ func (db *DB) setDeactivated(ctx context.Context, actor *roster.OrgMembership, t
 			return err
 		}
 		c = g.change(action)
-		return finishOrgChange(ctx, tx, g, c, "", origin)
+		return finishOrgChange(ctx, tx, g, c, roster.AuditData{}, origin)
 	})
 	if err != nil {
 		return nil, mapError(err)
@@ -651,7 +650,7 @@ func (db *DB) ResetUserPassword(ctx context.Context, actor *roster.OrgMembership
 			return err
 		}
 		c = g.change(roster.AuditOrgPasswordReset)
-		return finishOrgChange(ctx, tx, g, c, "Reset link mailed", origin)
+		return finishOrgChange(ctx, tx, g, c, roster.AuditData{ResetLinkMailed: true}, origin)
 	})
 	if err != nil {
 		return nil, mapError(err)
@@ -755,7 +754,7 @@ func (db *DB) RemoveFromOrganization(ctx context.Context, actor *roster.OrgMembe
 			return err
 		}
 		c = g.change(roster.AuditOrgUserRemoved)
-		return finishOrgChange(ctx, tx, g, c, fmt.Sprintf("Removed from %d managed %s", countRoles(accounts), plural(countRoles(accounts), "account", "accounts")), origin)
+		return finishOrgChange(ctx, tx, g, c, roster.AuditData{Accounts: countRoles(accounts)}, origin)
 	})
 	if err != nil {
 		return nil, mapError(err)
@@ -815,8 +814,7 @@ func (db *DB) RemoveIndependentUser(ctx context.Context, actor *roster.OrgMember
 			return err
 		}
 		iu.Accounts = accounts
-		return orgAudit(ctx, tx, g, roster.AuditOrgIndependentRemoved, &iu.User,
-			fmt.Sprintf("Removed from %d managed %s", countRoles(accounts), plural(countRoles(accounts), "account", "accounts")), origin)
+		return orgAudit(ctx, tx, g, roster.AuditOrgIndependentRemoved, &iu.User, roster.AuditData{Accounts: countRoles(accounts)}, origin)
 	})
 	if err != nil {
 		return nil, mapError(err)

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -55,7 +54,7 @@ func (db *DB) SetAuditRetention(ctx context.Context, actor *roster.Membership, m
 		}
 		return writeAudit(ctx, tx, auditEntry{
 			AccountID: actor.Account.ID, ActorID: &actor.User.ID, Action: roster.AuditRetentionChanged,
-			Detail: fmt.Sprintf("From %d to %d months", before, months), Origin: origin,
+			Data: &roster.AuditData{RetentionBefore: before, RetentionAfter: months}, Origin: origin,
 		})
 	}))
 }

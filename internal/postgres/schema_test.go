@@ -83,3 +83,19 @@ func TestSchemaAuditLogIsAppendOnly(t *testing.T) {
 		t.Fatalf("%d events left, want the 1 written", n)
 	}
 }
+
+// New audit events keep what changed as data, never as words: the database
+// refuses an event with text in `detail` (older events keep theirs).
+func TestSchemaAuditEventsStoreNoWords(t *testing.T) {
+	pool := pgtest.Pool(t)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `INSERT INTO accounts (sid, name) VALUES ('AC00000000000000000000000000000001', 'Acme')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO audit_events (account_id, action, detail) VALUES (1, 'account.renamed', 'From Acme to Beta')`); err == nil {
+		t.Error("an event with words in detail was stored")
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO audit_events (account_id, action, data) VALUES (1, 'account.renamed', '{"name_before": "Acme", "name_after": "Beta"}')`); err != nil {
+		t.Errorf("an event with its change as data: %v", err)
+	}
+}

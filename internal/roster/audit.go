@@ -213,6 +213,37 @@ type AuditData struct {
 	// seconds.
 	InviteTTLBefore int64 `json:"invite_ttl_before_s,omitempty"`
 	InviteTTLAfter  int64 `json:"invite_ttl_after_s,omitempty"`
+
+	// A name or role before and after a change (an organization or a
+	// managed user renamed, an organization role changed, an account moved
+	// into or out of an organization).
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	// Name is what an event created: an organization or a managed account.
+	Name string `json:"name,omitempty"`
+	// Account is the account an organization invitation gives access to;
+	// Organization the organization whose invitation gave it.
+	Account      string `json:"account,omitempty"`
+	Organization string `json:"organization,omitempty"`
+	// FormerOwner is the email of an Owner who became an Administrator.
+	FormerOwner string `json:"former_owner,omitempty"`
+	// Accounts counts the accounts someone was removed from.
+	Accounts int `json:"accounts,omitempty"`
+	// ResetLinkMailed: a password reset mailed a link to choose a new one.
+	ResetLinkMailed bool `json:"reset_link_mailed,omitempty"`
+	// What a reset of two-factor sign-in removed.
+	RemovedApp      bool `json:"removed_app,omitempty"`
+	RemovedPasskeys int  `json:"removed_passkeys,omitempty"`
+	// Audit retention before and after a change, in months.
+	RetentionBefore int `json:"retention_before_months,omitempty"`
+	RetentionAfter  int `json:"retention_after_months,omitempty"`
+	// An export: its format and the filter it was made with.
+	ExportFormat string      `json:"export_format,omitempty"`
+	ExportPerson string      `json:"export_person,omitempty"`
+	ExportAction AuditAction `json:"export_action,omitempty"`
+	// An import: the file's name ("" for a pasted list) and its rows.
+	ImportFile string `json:"import_file,omitempty"`
+	ImportRows int    `json:"import_rows,omitempty"`
 }
 
 // Seconds is d as AuditData keeps a duration.

@@ -280,7 +280,7 @@ func TestResetTwoFactorFromAdminCenter(t *testing.T) {
 	// reset itself (the same xmin).
 	var auditTx, mailTx, userTx, detail string
 	if err := app.DB.Pool.QueryRow(ctx, `
-		SELECT e.xmin::text, e.detail FROM audit_events e
+		SELECT e.xmin::text, e.data::text FROM audit_events e
 		WHERE e.organization_id = $1 AND e.account_id IS NULL AND e.action = $2 AND e.target_id = $3`,
 		w.org.ID, string(roster.AuditOrgTwoFactorReset), mia.ID).Scan(&auditTx, &detail); err != nil {
 		t.Fatalf("the organization's audit event: %v", err)
@@ -294,8 +294,9 @@ func TestResetTwoFactorFromAdminCenter(t *testing.T) {
 	if auditTx != userTx || mailTx != userTx {
 		t.Errorf("the reset (tx %s), its audit event (tx %s) and its mail (tx %s) are not one transaction", userTx, auditTx, mailTx)
 	}
-	mustContain(t, detail, "authenticator app", "1 passkey", "recovery codes")
-	mustContain(t, admin.get(orgPath(org, "/audit")).Body, "Two-factor sign-in reset", mia.Email)
+	mustContain(t, detail, `"removed_app": true`, `"removed_passkeys": 1`)
+	mustContain(t, admin.get(orgPath(org, "/audit")).Body, "Two-factor sign-in reset", mia.Email,
+		"Removed: authenticator app, 1 passkey, recovery codes.")
 
 	// Mia signs in with her password alone.
 	if res := app.newClient().signIn(mia.Email, testPassword); accountSIDIn(res.URL) == "" {
