@@ -173,7 +173,8 @@ func TestSignOutIsFinalWithRequestInFlight(t *testing.T) {
 	}
 }
 
-// gatedStore holds one request inside the handler until released.
+// gatedStore holds one request, once its login has been found live, until
+// released.
 type gatedStore struct {
 	web.Store
 	mu      sync.Mutex
@@ -184,7 +185,8 @@ type gatedStore struct {
 
 func (g *gatedStore) arm() { g.mu.Lock(); g.armed = true; g.mu.Unlock() }
 
-func (g *gatedStore) UserAccounts(ctx context.Context, userID int64, limit int) ([]roster.Membership, error) {
+func (g *gatedStore) Caller(ctx context.Context, q roster.CallerQuery) (*roster.Caller, error) {
+	c, err := g.Store.Caller(ctx, q)
 	g.mu.Lock()
 	armed := g.armed
 	g.armed = false
@@ -193,7 +195,7 @@ func (g *gatedStore) UserAccounts(ctx context.Context, userID int64, limit int) 
 		close(g.entered)
 		<-g.release
 	}
-	return g.Store.UserAccounts(ctx, userID, limit)
+	return c, err
 }
 
 func TestSignOutEverywhere(t *testing.T) {

@@ -62,6 +62,10 @@ func (m *memoStore) LoginUser(ctx context.Context, loginID string, idle, absolut
 	return memo(m, func() (*roster.User, error) { return m.Store.LoginUser(ctx, loginID, idle, absolute) }, "LoginUser", loginID)
 }
 
+func (m *memoStore) Caller(ctx context.Context, q roster.CallerQuery) (*roster.Caller, error) {
+	return memo(m, func() (*roster.Caller, error) { return m.Store.Caller(ctx, q) }, "Caller", q)
+}
+
 func (m *memoStore) ActorMembership(ctx context.Context, accountSID string, userID int64) (*roster.Membership, error) {
 	return memo(m, func() (*roster.Membership, error) { return m.Store.ActorMembership(ctx, accountSID, userID) },
 		"ActorMembership", accountSID, userID)

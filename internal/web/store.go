@@ -43,6 +43,10 @@ type ReadyStore interface {
 // menus; starting a login and where it lands; and the sign-in throttle that
 // every password check goes through.
 type SessionStore interface {
+	// Caller reads who makes a request in one statement: the user of a
+	// live login (ENOTFOUND otherwise), their access to the account of the
+	// URL, and the header of a page (roster.CallerQuery).
+	Caller(ctx context.Context, q roster.CallerQuery) (*roster.Caller, error)
 	LoginUser(ctx context.Context, loginID string, idle, absolute time.Duration) (*roster.User, error)
 	ActorMembership(ctx context.Context, accountSID string, userID int64) (*roster.Membership, error)
 	UserAccounts(ctx context.Context, userID int64, limit int) ([]roster.Membership, error)
