@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
 	"github.com/alexedwards/scs/v2/memstore"
 
 	"roster/internal/roster"
@@ -135,7 +134,7 @@ type memoSession struct {
 }
 
 func (c *memoCodec) Encode(deadline time.Time, values map[string]any) ([]byte, error) {
-	b, err := scs.GobCodec{}.Encode(deadline, values)
+	b, err := sessionCodec{}.Encode(deadline, values)
 	if err == nil {
 		c.mu.Lock()
 		c.decoded[string(b)] = memoSession{deadline, maps.Clone(values)}
@@ -151,5 +150,5 @@ func (c *memoCodec) Decode(b []byte) (time.Time, map[string]any, error) {
 	if ok {
 		return s.deadline, maps.Clone(s.values), nil
 	}
-	return scs.GobCodec{}.Decode(b)
+	return sessionCodec{}.Decode(b)
 }

@@ -63,10 +63,12 @@ type Hasher interface {
 // not let anyone sign in as anybody; the cookie is HttpOnly and SameSite=Lax,
 // and Secure with the __Host- name when the console is served over https.
 // The idle timeout is enforced on the login row, not by scs, so that a
-// session is not written back on every request.
+// session is not written back on every request. Sessions are stored with
+// sessionCodec, which reads those stored as gob too.
 func NewSessions(store scs.Store, cfg Config) *scs.SessionManager {
 	sm := scs.New()
 	sm.Store = store
+	sm.Codec = sessionCodec{}
 	sm.HashTokenInStore = true
 	sm.Lifetime = cfg.AbsoluteTimeout
 	sm.Cookie.Name = "roster_session"
