@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,19 +23,31 @@ func (db *DB) ListMembers(ctx context.Context, accountID int64, f roster.MemberF
 			afterAt = &t
 		}
 	}
-	// A substring search runs as a one-off statement: a cached generic plan
-	// of it can be a hundred times slower for some terms, and would ignore
-	// the partial index for the Administrator and Owner filters. The email
-	// is compared as text: citext's ILIKE cannot use the trigram index.
+	if strings.ContainsRune(q, '\n') {
+		// Neither a name nor an email holds a newline; in m.search it only
+		// separates the two, and must not let a term match across them.
+		return &roster.MemberPage{}, nil
+	}
+	// The page is picked from memberships alone (m.search is the member's
+	// name and email, lower-cased, kept by triggers), led by the account:
+	// by the join-order index, or by the account's trigram index for a rare
+	// term; only its rows are then joined to their users. A substring
+	// search runs as a one-off statement: a cached generic plan of it can
+	// be a hundred times slower for some terms, and would ignore the
+	// partial index for the Administrator and Owner filters.
 	rows, err := db.Pool.Query(ctx, `
 		SELECT `+membershipColumns+`
-		FROM `+membershipFrom+`
-		WHERE m.account_id = $1
-		  AND ($2::timestamptz IS NULL OR (m.created_at, m.user_id) > ($2, $3))
-		  AND ($4 = '' OR u.name ILIKE '%' || $4 || '%' OR u.email::text ILIKE '%' || $4 || '%')
-		  AND ($5 = '' OR $5 = ANY (m.roles))
-		ORDER BY m.created_at, m.user_id
-		LIMIT $6`, pgx.QueryExecModeExec, accountID, afterAt, afterID, escapeLike(q), string(f.Role), limit+1)
+		FROM (
+			SELECT m.account_id, m.user_id, m.roles, m.created_at, m.last_used_at
+			FROM memberships m
+			WHERE m.account_id = $1
+			  AND ($2::timestamptz IS NULL OR (m.created_at, m.user_id) > ($2, $3))
+			  AND ($4 = '' OR m.search ILIKE '%' || $4 || '%')
+			  AND ($5 = '' OR $5 = ANY (m.roles))
+			ORDER BY m.created_at, m.user_id
+			LIMIT $6
+		) m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
+		ORDER BY m.created_at, m.user_id`, pgx.QueryExecModeExec, accountID, afterAt, afterID, escapeLike(q), string(f.Role), limit+1)
 	if err != nil {
 		return nil, err
 	}
