@@ -196,7 +196,8 @@ func (app *benchApp) get(path string, keep bool) *benchWriter {
 
 // BenchmarkManageUsersPage is Manage users as the Owner of the 100,000-member
 // account sees it, from the request to the last byte of the page: session,
-// login, membership, member page, invitations (first page), chrome, render.
+// who is asking (login, membership, header: one statement), member page,
+// the count of open invitations, render; and Invited Users.
 func BenchmarkManageUsersPage(b *testing.B) {
 	app := benchSetup(b)
 	users := "/accounts/" + app.accountSID + "/users"
@@ -208,6 +209,7 @@ func BenchmarkManageUsersPage(b *testing.B) {
 		{"search-rare", users + "?q=quennell", "Quennell"},
 		{"search-medium", users + "?q=okafor", "Okafor"},
 		{"search-common", users + "?q=gmail", "gmail.com"},
+		{"invited", "/accounts/" + app.accountSID + "/invitations", "invitee1@corp1.example"},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

@@ -99,9 +99,13 @@ func (m *memoStore) ListMembers(ctx context.Context, accountID int64, f roster.M
 		"ListMembers", accountID, f, after, limit)
 }
 
-func (m *memoStore) ListInvitations(ctx context.Context, accountID int64, f roster.MemberFilter, limit int) ([]roster.Invitation, error) {
-	return memo(m, func() ([]roster.Invitation, error) { return m.Store.ListInvitations(ctx, accountID, f, limit) },
-		"ListInvitations", accountID, f, limit)
+func (m *memoStore) InvitedUsers(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit int) (*roster.InvitationPage, error) {
+	return memo(m, func() (*roster.InvitationPage, error) { return m.Store.InvitedUsers(ctx, accountID, f, after, limit) },
+		"InvitedUsers", accountID, f, after, limit)
+}
+
+func (m *memoStore) CountOpenInvitations(ctx context.Context, accountID int64, upTo int) (int, error) {
+	return memo(m, func() (int, error) { return m.Store.CountOpenInvitations(ctx, accountID, upTo) }, "CountOpenInvitations", accountID, upTo)
 }
 
 func (m *memoStore) Invitation(ctx context.Context, accountID int64, sid string) (*roster.Invitation, error) {

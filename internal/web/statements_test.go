@@ -88,12 +88,13 @@ func TestStatementsPerPage(t *testing.T) {
 		path string
 		want int // statements, the session's included
 	}{
-		{"/accounts/" + sid + "/", 2},          // session, caller
-		{users + "/invite", 2},                 // session, caller
-		{users, 4},                             // + the members, the Invited Users
-		{users + "/" + bobSID, 3},              // + the member
-		{"/accounts", 3},                       // + the accounts
-		{"/accounts/" + randomAccountSID(), 2}, // 404: session, caller
+		{"/accounts/" + sid + "/", 2},            // session, caller
+		{users + "/invite", 2},                   // session, caller
+		{users, 4},                               // + the members, the count of invitations
+		{"/accounts/" + sid + "/invitations", 4}, // + the invitations, their count
+		{users + "/" + bobSID, 3},                // + the member
+		{"/accounts", 3},                         // + the accounts
+		{"/accounts/" + randomAccountSID(), 2},   // 404: session, caller
 	} {
 		c.get(p.path) // a flash or a touch of the login is not what is counted
 		var res response

@@ -93,13 +93,17 @@ type TargetStore interface {
 	TargetMembership(ctx context.Context, accountID int64, userSID string) (*roster.Membership, error)
 }
 
-// ManageUsersStore is what Manage users needs (manage_users.go): the lists,
+// ManageUsersStore is what Manage users needs (manage_users.go,
+// invited_users.go): the lists,
 // the invitation actions, and role edits and removal on a user's page. Every
 // change re-checks the rule inside its transaction.
 type ManageUsersStore interface {
 	TargetStore
 	ListMembers(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit int) (*roster.MemberPage, error)
-	ListInvitations(ctx context.Context, accountID int64, f roster.MemberFilter, limit int) ([]roster.Invitation, error)
+	InvitedUsers(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit int) (*roster.InvitationPage, error)
+	// CountOpenInvitations counts up to upTo+1: past upTo, Manage users
+	// shows "100+".
+	CountOpenInvitations(ctx context.Context, accountID int64, upTo int) (int, error)
 	Invite(ctx context.Context, actor *roster.Membership, email string, roles roster.RoleSet, origin roster.Origin) (*roster.Invitation, error)
 	Invitation(ctx context.Context, accountID int64, sid string) (*roster.Invitation, error)
 	Resend(ctx context.Context, actor *roster.Membership, sid string, origin roster.Origin) (*roster.Invitation, error)
