@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -28,26 +29,8 @@ func (db *DB) ListMembers(ctx context.Context, accountID int64, f roster.MemberF
 		// separates the two, and must not let a term match across them.
 		return &roster.MemberPage{}, nil
 	}
-	// The page is picked from memberships alone (m.search is the member's
-	// name and email, lower-cased, kept by triggers), led by the account:
-	// by the join-order index, or by the account's trigram index for a rare
-	// term; only its rows are then joined to their users. A substring
-	// search runs as a one-off statement: a cached generic plan of it can
-	// be a hundred times slower for some terms, and would ignore the
-	// partial index for the Administrator and Owner filters.
-	rows, err := db.Pool.Query(ctx, `
-		SELECT `+membershipColumns+`
-		FROM (
-			SELECT m.account_id, m.user_id, m.roles, m.created_at, m.last_used_at
-			FROM memberships m
-			WHERE m.account_id = $1
-			  AND ($2::timestamptz IS NULL OR (m.created_at, m.user_id) > ($2, $3))
-			  AND ($4 = '' OR m.search ILIKE '%' || $4 || '%')
-			  AND ($5 = '' OR $5 = ANY (m.roles))
-			ORDER BY m.created_at, m.user_id
-			LIMIT $6
-		) m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
-		ORDER BY m.created_at, m.user_id`, pgx.QueryExecModeExec, accountID, afterAt, afterID, escapeLike(q), string(f.Role), limit+1)
+	sql, args := listMembersQuery(accountID, afterAt, afterID, q, f.Role, limit+1)
+	rows, err := db.Pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +45,54 @@ func (db *DB) ListMembers(ctx context.Context, accountID int64, f roster.MemberF
 		page.Next = encodeCursor(last.CreatedAt.UTC().Format(time.RFC3339Nano), last.User.ID)
 	}
 	return page, nil
+}
+
+// listMembersQuery is ListMembers' statement and its arguments. The page is
+// picked from memberships alone (m.search is the member's name and email,
+// lower-cased, kept by triggers), led by the account: by the join-order
+// index, or by the account's trigram index for a rare term; only its rows
+// are then joined to their users.
+//
+// Without a search it is one of a few fixed statements (first page or
+// after a cursor, each role filter and the page size written in as
+// constants), which pgx
+// prepares once per connection and PostgreSQL then runs with a cached
+// generic plan: planning the statement costs more than running it. The
+// constant role lets that plan use the partial index of Administrators and
+// Owners. A search runs as a one-off statement (QueryExecModeExec): a
+// cached generic plan of it can be a hundred times slower for some terms.
+func listMembersQuery(accountID int64, afterAt *time.Time, afterID int64, q string, role roster.Role, limit int) (string, []any) {
+	args := []any{accountID}
+	var where strings.Builder
+	if afterAt != nil {
+		args = append(args, *afterAt, afterID)
+		fmt.Fprintf(&where, " AND (m.created_at, m.user_id) > ($%d, $%d)", len(args)-1, len(args))
+	}
+	if q != "" {
+		args = append(args, escapeLike(q))
+		fmt.Fprintf(&where, " AND m.search ILIKE '%%' || $%d || '%%'", len(args))
+	}
+	if _, ok := roster.ParseRole(string(role)); ok {
+		fmt.Fprintf(&where, " AND '%s' = ANY (m.roles)", role) // one of a few known words
+	} else if role != "" {
+		where.WriteString(" AND false") // nobody holds an unknown role
+	}
+	// The limit is written in too: a generic plan that does not know it
+	// expects a third of the account and joins it all by hash.
+	sql := fmt.Sprintf(`
+		SELECT `+membershipColumns+`
+		FROM (
+			SELECT m.account_id, m.user_id, m.roles, m.created_at, m.last_used_at
+			FROM memberships m
+			WHERE m.account_id = $1%s
+			ORDER BY m.created_at, m.user_id
+			LIMIT %d
+		) m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
+		ORDER BY m.created_at, m.user_id`, where.String(), limit)
+	if q != "" {
+		args = append([]any{pgx.QueryExecModeExec}, args...)
+	}
+	return sql, args
 }
 
 // TargetMembership returns the membership, in the account, of the user with
