@@ -12,7 +12,15 @@ import (
 // (as LoginUser), their access to the account of the URL (as
 // ActorMembership), and the header's Accounts drop-down (as UserAccounts),
 // pending-invitation count (as CountPendingInvitationsFor) and organization
-// (as UserOrganization). A login that is not live gives no row.
+// (as UserOrganization). A login that is not live gives no user (me.id is
+// NULL). $1 is the login's id; $2-$6 are the idle and absolute limits, how
+// stale last_seen_at may get, the account's public id and the size of the
+// drop-down.
+//
+// With fromSession, $1 is instead the (hashed) token of an scs session, and
+// the statement reads the session's data and the login it names too
+// (sessionAndCaller): one statement for the session and the caller. It
+// gives no row when the session does not exist or has expired.
 //
 // The user's organization membership serves twice: a login is in at most
 // one organization (organization_members_one_organization), so their role
@@ -20,11 +28,20 @@ import (
 // organizations match. The drop-down comes as parallel arrays, which pgx
 // decodes without JSON; a role list is joined with commas (role names have
 // none).
-const callerSQL = `
-	WITH me AS (
+func callerSQL(fromSession bool) string {
+	login, session, from := "$1", "", "FROM me"
+	if fromSession {
+		login = "(SELECT login_id FROM s)"
+		session = `s AS (SELECT data, login_id FROM sessions WHERE token = $1 AND current_timestamp < expiry),`
+		from = "s.data, s.login_id FROM s LEFT JOIN me ON true"
+	} else {
+		from = "NULL::bytea, NULL::text " + from
+	}
+	return `
+	WITH ` + session + ` me AS (
 		SELECT ` + userColumns + `, l.last_seen_at < now() - $4::interval AS stale
 		FROM logins l JOIN users u ON u.id = l.user_id
-		WHERE l.id = $1 AND l.revoked_at IS NULL AND u.deactivated_at IS NULL
+		WHERE l.id = ` + login + ` AND l.revoked_at IS NULL AND u.deactivated_at IS NULL
 		  AND l.last_seen_at > now() - $2::interval
 		  AND l.created_at > now() - $3::interval
 	)
@@ -32,14 +49,14 @@ const callerSQL = `
 		` + accountColumns + `, m.roles, m.created_at, m.last_used_at,
 		om.organization_id, om.role, o.sid, o.name, om.created_at,
 		menu.ids, menu.sids, menu.names, menu.roles,
-		CASE WHEN $6 > 0 THEN
+		CASE WHEN $6 > 0 AND me.id IS NOT NULL THEN
 			(SELECT count(*) FROM invitations i
 			 WHERE i.email = me.email AND i.status = 'pending' AND i.expires_at > now())
 			+ (SELECT count(*) FROM organization_invitations oi
 			   WHERE oi.email = me.email AND oi.status = 'pending' AND oi.expires_at > now())
-		END
-	FROM me
-	LEFT JOIN accounts a ON a.sid = $5
+		END,
+		` + from + `
+	LEFT JOIN accounts a ON a.sid = $5 AND me.id IS NOT NULL
 	LEFT JOIN memberships m ON m.account_id = a.id AND m.user_id = me.id
 	LEFT JOIN organization_members om ON om.user_id = me.id
 	LEFT JOIN organizations o ON o.id = om.organization_id
@@ -56,6 +73,12 @@ const callerSQL = `
 			LIMIT $6
 		) x
 	) menu ON $6 > 0`
+}
+
+var (
+	callerByLogin   = callerSQL(false)
+	callerBySession = callerSQL(true)
+)
 
 // Caller reads who makes a request in one statement (callerSQL): the user
 // of a live login (not revoked, seen within Idle, created within Absolute,
@@ -66,14 +89,28 @@ const callerSQL = `
 // is older than touchEvery(Idle).
 func (db *DB) Caller(ctx context.Context, q roster.CallerQuery) (_ *roster.Caller, err error) {
 	defer wrap(&err, "Caller")
-	c := &roster.Caller{AccountSID: q.AccountSID}
+	c, _, _, err := db.readCaller(ctx, callerByLogin, q.LoginID, q)
+	if err == nil && c == nil {
+		err = errNotFound()
+	}
+	return c, mapError(err)
+}
+
+// readCaller runs callerSQL with key as $1 (a login's id, or a session's
+// token) and the rest of q, and refreshes a stale login. c is nil when no
+// live login was found; data and loginID are the session's, when read.
+func (db *DB) readCaller(ctx context.Context, sql, key string, q roster.CallerQuery) (c *roster.Caller, data []byte, loginID *string, err error) {
 	sid := q.AccountSID
 	if !roster.ValidSID(roster.PrefixAccount, sid) {
 		sid = "" // no account has it: no access
 	}
 	menu := max(q.Menu, 0)
 	var (
-		stale                          bool
+		u                              roster.User
+		userID                         *int64
+		userSID, email, name           *string
+		userCreated                    *time.Time
+		stale                          *bool
 		acct                           roster.Account
 		acctID                         *int64
 		acctSID, acctName              *string
@@ -90,20 +127,23 @@ func (db *DB) Caller(ctx context.Context, q roster.CallerQuery) (_ *roster.Calle
 		menuSIDs, menuNames, menuRoles []string
 		pending                        *int64
 	)
-	err = db.Pool.QueryRow(ctx, callerSQL, q.LoginID, q.Idle, q.Absolute, touchEvery(q.Idle), sid, menu).Scan(
-		append(userDest(&c.User), &stale,
-			&acctID, &acctSID, &acctName, &acctTTL, &acctCount, &acctCreated, &acct.OrganizationID, &acctRequire,
-			&direct, &joined, &lastUsed,
-			&orgID, &orgRole, &orgSID, &orgName, &orgJoined,
-			&menuIDs, &menuSIDs, &menuNames, &menuRoles, &pending)...)
-	if err != nil {
-		return nil, mapError(err)
+	err = db.Pool.QueryRow(ctx, sql, key, q.Idle, q.Absolute, touchEvery(q.Idle), sid, menu).Scan(
+		&userID, &userSID, &email, &name, &u.EmailVerifiedAt, &userCreated, &u.TwoFactorAt, &stale,
+		&acctID, &acctSID, &acctName, &acctTTL, &acctCount, &acctCreated, &acct.OrganizationID, &acctRequire,
+		&direct, &joined, &lastUsed,
+		&orgID, &orgRole, &orgSID, &orgName, &orgJoined,
+		&menuIDs, &menuSIDs, &menuNames, &menuRoles, &pending,
+		&data, &loginID)
+	if err != nil || userID == nil {
+		return nil, data, loginID, err
 	}
-	if stale {
-		if _, err := db.Pool.Exec(ctx, `UPDATE logins SET last_seen_at = now() WHERE id = $1`, q.LoginID); err != nil {
-			return nil, err
+	u.ID, u.SID, u.Email, u.Name, u.CreatedAt = *userID, *userSID, *email, *name, *userCreated
+	if *stale {
+		if _, err := db.Pool.Exec(ctx, `UPDATE logins SET last_seen_at = now() WHERE id = $1`, *loginIDOr(loginID, key)); err != nil {
+			return nil, nil, nil, err
 		}
 	}
+	c = &roster.Caller{User: u, AccountSID: q.AccountSID}
 
 	if acctID != nil {
 		acct.ID, acct.SID, acct.Name, acct.InviteTTL = *acctID, *acctSID, *acctName, *acctTTL
@@ -138,7 +178,16 @@ func (db *DB) Caller(ctx context.Context, q roster.CallerQuery) (_ *roster.Calle
 		}
 		c.Header = h
 	}
-	return c, nil
+	return c, data, loginID, nil
+}
+
+// loginIDOr is the login id the session named, or key when the statement
+// was keyed by the login itself.
+func loginIDOr(loginID *string, key string) *string {
+	if loginID != nil {
+		return loginID
+	}
+	return &key
 }
 
 // effectiveMembership combines what was read of a user's access to an

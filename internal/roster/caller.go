@@ -1,6 +1,9 @@
 package roster
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // CallerQuery asks who makes a request: the login of the session, the
 // account the URL names, and whether the page's header is wanted.
@@ -42,4 +45,30 @@ type CallerHeader struct {
 	// Organization is the user's organization membership, nil for an
 	// independent login. Its Organization's counts are not filled in.
 	Organization *OrgMembership
+}
+
+// CallerPrefetch lets the read of the session answer who is asking in the
+// same statement: the web layer puts one in the request's context before
+// the session is loaded, with Query (its LoginID left empty: it is the
+// session's), and a session store that can, fills in the rest. Done says it
+// did; then Caller is who the login that the session named (LoginID) is,
+// nil when that login is not live, exactly as Caller reads it.
+type CallerPrefetch struct {
+	Query   CallerQuery
+	Done    bool
+	LoginID string
+	Caller  *Caller
+}
+
+type callerPrefetchKey struct{}
+
+// WithCallerPrefetch returns ctx carrying p.
+func WithCallerPrefetch(ctx context.Context, p *CallerPrefetch) context.Context {
+	return context.WithValue(ctx, callerPrefetchKey{}, p)
+}
+
+// CallerPrefetchFrom returns the CallerPrefetch of ctx, or nil.
+func CallerPrefetchFrom(ctx context.Context) *CallerPrefetch {
+	p, _ := ctx.Value(callerPrefetchKey{}).(*CallerPrefetch)
+	return p
 }

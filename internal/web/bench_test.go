@@ -23,7 +23,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -93,7 +92,7 @@ func newBenchApp(b *testing.B) (*benchApp, error) {
 	cfg := web.Config{BaseURL: base, IdleTimeout: 24 * time.Hour, AbsoluteTimeout: 14 * 24 * time.Hour}
 	srv := &web.Server{
 		Store:         db,
-		Sessions:      web.NewSessions(pgxstore.NewWithCleanupInterval(pool, 0), cfg),
+		Sessions:      web.NewSessions(postgres.NewSessionStore(db, web.SessionLoginID, 0), cfg),
 		Hasher:        password.New(1),
 		CheckPassword: password.Check,
 		Config:        cfg,

@@ -43,9 +43,40 @@ func currentMembership(r *http.Request) *roster.Membership {
 	return m
 }
 
-// loadUser reads, in one statement, who makes the request (roster.Caller):
-// the signed-in user, their access to the account of the URL and, for a
-// page that may be shown (GET, HEAD), what its header shows. The session
+// prefetchCaller asks the session's read to read who makes the request in
+// the same statement (roster.CallerPrefetch): it runs before scs loads the
+// session. A session store that cannot leaves it undone, and loadUser then
+// reads the caller itself.
+func (s *site) prefetchCaller(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := &roster.CallerPrefetch{Query: s.callerQuery(r, "")}
+		next.ServeHTTP(w, r.WithContext(roster.WithCallerPrefetch(r.Context(), p)))
+	})
+}
+
+// callerQuery is what a request asks about its caller: their access to the
+// account of the URL and, for a page that may be shown (GET, HEAD), what
+// its header shows.
+func (s *site) callerQuery(r *http.Request, loginID string) roster.CallerQuery {
+	q := roster.CallerQuery{
+		LoginID: loginID,
+		// Set when the route is under /accounts/{AccountSid}: chi has
+		// matched the path before a group's middleware runs.
+		AccountSID: chi.URLParam(r, "AccountSid"),
+		Idle:       s.Config.IdleTimeout,
+		Absolute:   s.Config.AbsoluteTimeout,
+	}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		// A change (POST) reads the header after it, when it renders.
+		q.Menu = accountsMenuSize
+	}
+	return q
+}
+
+// loadUser takes who makes the request (roster.Caller): the signed-in user,
+// their access to the account of the URL and, for a page, what its header
+// shows. They were read with the session in one statement when the session
+// store could (prefetchCaller), else in one statement now. The session
 // holds only the id of a logins row; a revoked, idle or too old login
 // counts as signed out, which makes sign-out final even if an in-flight
 // request writes the old session data back afterwards. Nothing of it is
@@ -57,19 +88,15 @@ func (s *site) loadUser(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		q := roster.CallerQuery{
-			LoginID: loginID,
-			// Set when the route is under /accounts/{AccountSid}: chi has
-			// matched the path before a group's middleware runs.
-			AccountSID: chi.URLParam(r, "AccountSid"),
-			Idle:       s.Config.IdleTimeout,
-			Absolute:   s.Config.AbsoluteTimeout,
+		var c *roster.Caller
+		var err error
+		if p := roster.CallerPrefetchFrom(r.Context()); p != nil && p.Done && p.LoginID == loginID {
+			if c = p.Caller; c == nil {
+				err = roster.Refuse(roster.ENOTFOUND, "") // the login is not live
+			}
+		} else {
+			c, err = s.sessionStore.Caller(r.Context(), s.callerQuery(r, loginID))
 		}
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			// A change (POST) reads the header after it, when it renders.
-			q.Menu = accountsMenuSize
-		}
-		c, err := s.sessionStore.Caller(r.Context(), q)
 		if err != nil {
 			if roster.ErrorCode(err) != roster.ENOTFOUND {
 				s.renderError(w, r, err)

@@ -59,7 +59,8 @@ type Hasher interface {
 }
 
 // NewSessions configures scs for Roster: the session row lives in
-// PostgreSQL (store) under a SHA-256 of its token, so the table alone does
+// PostgreSQL (store; postgres.SessionStore also reads who is asking with the
+// session, see prefetchCaller) under a SHA-256 of its token, so the table alone does
 // not let anyone sign in as anybody; the cookie is HttpOnly and SameSite=Lax,
 // and Secure with the __Host- name when the console is served over https.
 // The idle timeout is enforced on the login row, not by scs, so that a
@@ -134,6 +135,7 @@ func (s *Server) router() *chi.Mux {
 	r.Get("/readyz", readyz(s.Store, s.Logger))
 
 	r.Group(func(r chi.Router) {
+		r.Use(site.prefetchCaller)
 		r.Use(s.Sessions.LoadAndSave)
 		r.Use(site.loadUser)
 		r.Use(noStore)

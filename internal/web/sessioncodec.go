@@ -89,3 +89,15 @@ func (sessionCodec) Decode(b []byte) (time.Time, map[string]any, error) {
 	}
 	return deadline, values, nil
 }
+
+// SessionLoginID is the id of the login a stored session holds, "" when
+// none or unreadable: the session store records it beside the session's
+// data (postgres.SessionStore).
+func SessionLoginID(data []byte) string {
+	_, values, err := sessionCodec{}.Decode(data)
+	if err != nil {
+		return ""
+	}
+	id, _ := values[sessLogin].(string)
+	return id
+}
