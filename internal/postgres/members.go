@@ -16,6 +16,26 @@ import (
 // does), narrowed by a name or email search and a role.
 func (db *DB) ListMembers(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit int) (_ *roster.MemberPage, err error) {
 	defer wrap(&err, "ListMembers(%d)", accountID)
+	page, _, err := db.listMembers(ctx, accountID, f, after, limit, 0)
+	return page, err
+}
+
+// ListMembersWithInvited is ListMembers and, in the same statement, the
+// count of the account's open invitations up to upTo+1 (as
+// CountOpenInvitations): Manage users in one statement.
+func (db *DB) ListMembersWithInvited(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit, upTo int) (_ *roster.MemberPage, invited int, err error) {
+	defer wrap(&err, "ListMembersWithInvited(%d)", accountID)
+	page, invited, err := db.listMembers(ctx, accountID, f, after, limit, max(upTo, 0)+1)
+	if err == nil && len(page.Members) == 0 {
+		// No row to carry the count.
+		invited, err = db.CountOpenInvitations(ctx, accountID, upTo)
+	}
+	return page, invited, err
+}
+
+// listMembers is ListMembers, counting open invitations up to countTo when
+// countTo > 0 (the count rides on every row; 0 without rows).
+func (db *DB) listMembers(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit, countTo int) (*roster.MemberPage, int, error) {
 	q := searchTerm(f.Query)
 	var afterAt *time.Time
 	afterKey, afterID := decodeCursor(after)
@@ -27,16 +47,29 @@ func (db *DB) ListMembers(ctx context.Context, accountID int64, f roster.MemberF
 	if strings.ContainsRune(q, '\n') {
 		// Neither a name nor an email holds a newline; in m.search it only
 		// separates the two, and must not let a term match across them.
-		return &roster.MemberPage{}, nil
+		return &roster.MemberPage{}, 0, nil
 	}
-	sql, args := listMembersQuery(accountID, afterAt, afterID, q, f.Role, limit+1)
+	sql, args := listMembersQuery(accountID, afterAt, afterID, q, f.Role, limit+1, countTo)
 	rows, err := db.Pool.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	ms, err := collectMemberships(rows)
-	if err != nil {
-		return nil, err
+	defer rows.Close()
+	var ms []roster.Membership
+	var invited int
+	for rows.Next() {
+		var m roster.Membership
+		var extra []any
+		if countTo > 0 {
+			extra = append(extra, &invited)
+		}
+		if err := scanMembership(rows, &m, extra...); err != nil {
+			return nil, 0, err
+		}
+		ms = append(ms, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
 	}
 	page := &roster.MemberPage{Members: ms}
 	if len(ms) > limit {
@@ -44,7 +77,7 @@ func (db *DB) ListMembers(ctx context.Context, accountID int64, f roster.MemberF
 		last := ms[limit-1]
 		page.Next = encodeCursor(last.CreatedAt.UTC().Format(time.RFC3339Nano), last.User.ID)
 	}
-	return page, nil
+	return page, invited, nil
 }
 
 // listMembersQuery is ListMembers' statement and its arguments. The page is
@@ -61,7 +94,7 @@ func (db *DB) ListMembers(ctx context.Context, accountID int64, f roster.MemberF
 // constant role lets that plan use the partial index of Administrators and
 // Owners. A search runs as a one-off statement (QueryExecModeExec): a
 // cached generic plan of it can be a hundred times slower for some terms.
-func listMembersQuery(accountID int64, afterAt *time.Time, afterID int64, q string, role roster.Role, limit int) (string, []any) {
+func listMembersQuery(accountID int64, afterAt *time.Time, afterID int64, q string, role roster.Role, limit, countTo int) (string, []any) {
 	args := []any{accountID}
 	var where strings.Builder
 	if afterAt != nil {
@@ -77,10 +110,15 @@ func listMembersQuery(accountID int64, afterAt *time.Time, afterID int64, q stri
 	} else if role != "" {
 		where.WriteString(" AND false") // nobody holds an unknown role
 	}
+	count := ""
+	if countTo > 0 {
+		// Uncorrelated: PostgreSQL counts once for the statement.
+		count = fmt.Sprintf(`, (SELECT count(*) FROM (SELECT FROM invitations WHERE account_id = $1 AND status = 'pending' LIMIT %d) i)`, countTo)
+	}
 	// The limit is written in too: a generic plan that does not know it
 	// expects a third of the account and joins it all by hash.
 	sql := fmt.Sprintf(`
-		SELECT `+membershipColumns+`
+		SELECT `+membershipColumns+`%s
 		FROM (
 			SELECT m.account_id, m.user_id, m.roles, m.created_at, m.last_used_at
 			FROM memberships m
@@ -88,7 +126,7 @@ func listMembersQuery(accountID int64, afterAt *time.Time, afterID int64, q stri
 			ORDER BY m.created_at, m.user_id
 			LIMIT %d
 		) m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
-		ORDER BY m.created_at, m.user_id`, where.String(), limit)
+		ORDER BY m.created_at, m.user_id`, count, where.String(), limit)
 	if q != "" {
 		args = append([]any{pgx.QueryExecModeExec}, args...)
 	}

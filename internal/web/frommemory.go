@@ -99,6 +99,18 @@ func (m *memoStore) ListMembers(ctx context.Context, accountID int64, f roster.M
 		"ListMembers", accountID, f, after, limit)
 }
 
+func (m *memoStore) ListMembersWithInvited(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit, upTo int) (*roster.MemberPage, int, error) {
+	type both struct {
+		page    *roster.MemberPage
+		invited int
+	}
+	got, err := memo(m, func() (both, error) {
+		p, n, err := m.Store.ListMembersWithInvited(ctx, accountID, f, after, limit, upTo)
+		return both{p, n}, err
+	}, "ListMembersWithInvited", accountID, f, after, limit, upTo)
+	return got.page, got.invited, err
+}
+
 func (m *memoStore) InvitedUsers(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit int) (*roster.InvitationPage, error) {
 	return memo(m, func() (*roster.InvitationPage, error) { return m.Store.InvitedUsers(ctx, accountID, f, after, limit) },
 		"InvitedUsers", accountID, f, after, limit)

@@ -41,6 +41,8 @@ func TestInvitedUsersPage(t *testing.T) {
 	if strings.Contains(users, "guest1@example.com") || strings.Contains(users, `id="invited-heading"`) {
 		t.Error("Manage users still lists invitations")
 	}
+	// Counted with the members, and without any: a search that finds nobody.
+	mustContain(t, owner.get("/accounts/"+sid+"/users?q=nobody-at-all").Body, "No user matches this search.", `<span class="badge">100+<span class="visually-hidden"> open invitations</span>`)
 
 	emails := regexp.MustCompile(`<td data-label="Email">([^<]*)</td>`)
 	next := regexp.MustCompile(`<a class="button" href="([^"]*)">Next page</a>`)

@@ -58,11 +58,7 @@ func (s *manageUsersPages) list(w http.ResponseWriter, r *http.Request) error {
 	actor := currentMembership(r)
 	filter := readMemberFilter(r)
 	after := r.URL.Query().Get("after")
-	members, err := s.store.ListMembers(r.Context(), actor.Account.ID, filter, after, membersPageSize)
-	if err != nil {
-		return err
-	}
-	invited, err := s.store.CountOpenInvitations(r.Context(), actor.Account.ID, roster.InvitedCountCap)
+	members, invited, err := s.store.ListMembersWithInvited(r.Context(), actor.Account.ID, filter, after, membersPageSize, roster.InvitedCountCap)
 	if err != nil {
 		return err
 	}

@@ -99,7 +99,9 @@ type TargetStore interface {
 // change re-checks the rule inside its transaction.
 type ManageUsersStore interface {
 	TargetStore
-	ListMembers(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit int) (*roster.MemberPage, error)
+	// ListMembersWithInvited is Manage users' page of members and the count
+	// of open invitations up to upTo+1, in one statement.
+	ListMembersWithInvited(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit, upTo int) (*roster.MemberPage, int, error)
 	InvitedUsers(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit int) (*roster.InvitationPage, error)
 	// CountOpenInvitations counts up to upTo+1: past upTo, Manage users
 	// shows "100+".
