@@ -62,13 +62,14 @@ func TestMemberSearchFindsWhatNameAndEmailHold(t *testing.T) {
 		}
 		return sids
 	}
-	// What it finds, page by page (pages of 2, so the cursor is used).
-	got := func(term string) []string {
+	// What it finds, page by page (pages of 2, so the cursor is used), by
+	// the trigram index and, told the account is small, by walking it.
+	found := func(term string, size int) []string {
 		t.Helper()
 		var sids []string
 		after := ""
 		for {
-			p, err := f.db.ListMembers(ctx, a.ID, roster.MemberFilter{Query: term}, after, 2)
+			p, err := f.db.ListMembers(ctx, a.ID, roster.MemberFilter{Query: term, AccountSize: size}, after, 2)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,6 +83,14 @@ func TestMemberSearchFindsWhatNameAndEmailHold(t *testing.T) {
 				return sids
 			}
 		}
+	}
+	got := func(term string) []string {
+		t.Helper()
+		byIndex, walked := found(term, 0), found(term, len(cast))
+		if !slices.Equal(byIndex, walked) {
+			t.Errorf("search %q by the index found %v, walking the account %v", term, byIndex, walked)
+		}
+		return byIndex
 	}
 	terms := []string{"ada", "ADA", "aDa@", "lovelace", "example", ".org", "countess@example", "zoë", "ådal", "100%", "a_b", "%@o", "_b@",
 		"ruth", "h ada", "hopper\ngrace", "lovelace\nada", "nobody", "er s", "engines.example"}

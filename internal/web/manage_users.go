@@ -57,6 +57,7 @@ func confirmed(r *http.Request) bool { return r.PostFormValue("confirm") == "yes
 func (s *manageUsersPages) list(w http.ResponseWriter, r *http.Request) error {
 	actor := currentMembership(r)
 	filter := readMemberFilter(r)
+	filter.AccountSize = actor.Account.MemberCount
 	after := r.URL.Query().Get("after")
 	members, invited, err := s.store.ListMembersWithInvited(r.Context(), actor.Account.ID, filter, after, membersPageSize, roster.InvitedCountCap)
 	if err != nil {
