@@ -37,7 +37,7 @@ THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-1}
 PORT=${PORT:-18080}
 PG_PORT=${PG_PORT:-54331}
-PAGES=${PAGES:-"healthz home page1 page1000 search-rare search-medium search-common role-filter role-billing user invite-form audit accounts"}
+PAGES=${PAGES:-"healthz home page1 page1000 search-rare search-medium search-common role-filter role-billing invited user invite-form audit accounts"}
 MEMORY=${MEMORY:-1}
 out=$root/.data/loadtest
 mkdir -p "$out"
@@ -157,6 +157,7 @@ declare -A path=(
   [search-common]="$users?q=gmail"
   [role-filter]="$users?role=administrator"
   [role-billing]="$users?role=billing_manager"
+  [invited]=/accounts/$sid/invitations
   [user]="$users/$member"
   [invite-form]="$users/invite"
   [audit]=/accounts/$sid/audit

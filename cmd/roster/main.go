@@ -26,7 +26,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"roster/internal/mail"
@@ -284,7 +283,7 @@ func serve(ctx context.Context, cfg *config, stdout io.Writer) error {
 	}
 	srv := &web.Server{
 		Store:         db,
-		Sessions:      web.NewSessions(pgxstore.New(pool), webCfg),
+		Sessions:      web.NewSessions(postgres.NewSessionStore(db, web.SessionLoginID, 5*time.Minute), webCfg),
 		Hasher:        password.New(0),
 		CheckPassword: password.Check,
 		Config:        webCfg,

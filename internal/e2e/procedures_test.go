@@ -34,8 +34,12 @@ func TestAddNewUser(t *testing.T) {
 	owner.openMenu(menuButton("account-menu"))
 	owner.shot("account-menu")
 	owner.expectStatus(owner.follow(menuLink("account-menu", "Manage users")), 200, "Manage users")
-	owner.see("Manage users", "Active users", "Olivia Owner", "Invited Users", "No pending invitations.")
+	owner.see("Manage users", "Active users", "Olivia Owner", "Invited Users")
 	owner.shotWidths("manage-users-empty")
+	// Invited Users is a tab of its own.
+	owner.expectStatus(owner.follow(invitedTab()), 200, "Invited Users")
+	owner.see("Invited Users", "No pending invitations.")
+	owner.shotWidths("invited-users-empty")
 
 	// 4. Click the Invite button to invite a new user.
 	owner.expectStatus(owner.follow(link("Invite")), 200, "Invite")
@@ -75,8 +79,8 @@ func TestAddNewUser(t *testing.T) {
 			t.Errorf("Invited Users row of ivan@example.test does not say %q: %s", w, row)
 		}
 	}
-	owner.shotWidths("manage-users-both-lists")
-	usersPage := owner.path()
+	owner.shotWidths("invited-users")
+	invitedPage := owner.path()
 
 	// 6. New users will receive an email offering access to this account.
 	link := a.invitationLink("ivan@example.test")
@@ -106,10 +110,11 @@ func TestAddNewUser(t *testing.T) {
 	invitee.shotWidths("invitee-console-home")
 
 	// The Owner sees the new user among the active users, no longer invited.
-	owner.expectStatus(owner.visit(usersPage), 200, "Manage users again")
+	owner.expectStatus(owner.visit(invitedPage), 200, "Invited Users again")
 	if owner.count(invitedRow("ivan@example.test")) != 0 {
 		t.Errorf("ivan@example.test is still under Invited Users after accepting")
 	}
+	owner.expectStatus(owner.follow(activeTab()), 200, "Active users")
 	if r := owner.rowText(activeRow("Ivan Invitee")); !strings.Contains(r, "ivan@example.test") || !strings.Contains(r, "Developer") {
 		t.Errorf("the active users' row of Ivan Invitee: %q", r)
 	}
@@ -133,7 +138,7 @@ func TestResendInvite(t *testing.T) {
 	owner.signUp("Olivia Owner", "olivia@example.test", "Acme Support")
 	owner.manageUsers("Acme Support")
 	owner.invite("bea@example.test", "billing_manager")
-	usersPage := owner.path()
+	invitedPage := owner.path()
 	oldLink := a.invitationLink("bea@example.test")
 
 	// Account invitations expire if they are not accepted in time.
@@ -144,7 +149,7 @@ func TestResendInvite(t *testing.T) {
 	invitee.see("This invitation has expired.", "Olivia Owner")
 	invitee.shotWidths("invitee-landing-expired")
 
-	owner.expectStatus(owner.visit(usersPage), 200, "Manage users")
+	owner.expectStatus(owner.visit(invitedPage), 200, "Invited Users")
 	row := invitedRow("bea@example.test")
 	if r := owner.rowText(row); !strings.Contains(r, "Expired") {
 		t.Errorf("Invited Users row of an expired invitation does not say Expired: %q", r)
@@ -272,7 +277,7 @@ func TestChangeUserRole(t *testing.T) {
 	}
 	owner.shot("manage-users-role-changed")
 	owner.invite("rita@example.test", "developer", "support")
-	owner.shotWidths("manage-users-both-lists")
+	owner.shotWidths("invited-users-after-invite")
 
 	// 7. The member's open browser sees the change on its next page load,
 	// without signing out.

@@ -33,6 +33,15 @@ func activeUser(name string) chromedp.Search {
 	return xp(`//section[@aria-labelledby='active-heading']//a[normalize-space(.)=%s]`, lit(name))
 }
 
+// activeTab and invitedTab are Manage users' tabs.
+func activeTab() chromedp.Search {
+	return xp(`//main//nav[@aria-label='Users']//a[normalize-space(.)='Active users']`)
+}
+
+func invitedTab() chromedp.Search {
+	return xp(`//main//nav[@aria-label='Users']//a[starts-with(normalize-space(.), 'Invited Users')]`)
+}
+
 // invitedRow is the XPath of an email's row in Invited Users.
 func invitedRow(email string) string {
 	return fmt.Sprintf(`//section[@aria-labelledby='invited-heading']//tr[td[normalize-space(.)=%s]]`, lit(email))

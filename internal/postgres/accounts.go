@@ -71,9 +71,10 @@ func (db *DB) ActorMembership(ctx context.Context, accountSID string, userID int
 	if !roster.ValidSID(roster.PrefixAccount, accountSID) {
 		return nil, errNotFound()
 	}
-	var m roster.Membership
+	var a roster.Account
+	var u roster.User
 	var direct []string
-	var joined *time.Time
+	var joined, lastUsed *time.Time
 	var orgRole, orgSID, orgName *string
 	var orgRequires *bool
 	var deactivated bool
@@ -85,35 +86,21 @@ func (db *DB) ActorMembership(ctx context.Context, accountSID string, userID int
 		LEFT JOIN memberships m ON m.account_id = a.id AND m.user_id = u.id
 		LEFT JOIN organizations o ON o.id = a.organization_id
 		LEFT JOIN organization_members om ON om.organization_id = a.organization_id AND om.user_id = u.id
-		WHERE a.sid = $1`, accountSID, userID).Scan(append(append(accountDest(&m.Account), userDest(&m.User)...),
-		&direct, &joined, &m.LastUsedAt, &orgRole, &orgSID, &orgName, &orgRequires, &deactivated)...)
+		WHERE a.sid = $1`, accountSID, userID).Scan(append(append(accountDest(&a), userDest(&u)...),
+		&direct, &joined, &lastUsed, &orgRole, &orgSID, &orgName, &orgRequires, &deactivated)...)
 	if err != nil {
 		return nil, mapError(err)
 	}
-	facts := roster.AccessFacts{Managed: m.Account.Managed(), Deactivated: deactivated}
-	if direct != nil {
-		facts.Direct = roster.ParseRoleSet(direct)
-	}
-	if orgRole != nil {
-		facts.OrgRole = roster.OrgRole(*orgRole)
-	}
-	access := roster.EffectiveAccess(facts)
-	if access.Roles == nil {
+	m := effectiveMembership(a, u, direct, joined, lastUsed, orgRole, orgSID, orgName, deactivated)
+	if m == nil {
 		return nil, errNotFound()
-	}
-	m.Roles, m.ViaOrganization, m.Direct = access.Roles, access.ViaOrganization, facts.Direct
-	if joined != nil {
-		m.CreatedAt = *joined
-	}
-	if facts.OrgRole.Manages() && orgSID != nil {
-		m.AdminCenter = &roster.OrgRef{SID: *orgSID, Name: *orgName}
 	}
 	if orgSID != nil {
 		// Read with the membership on every request, so the organization's
 		// requirement of two-factor sign-in applies at once.
 		m.Org = &roster.AccountOrg{OrgRef: roster.OrgRef{SID: *orgSID, Name: *orgName}, Managed: orgRole != nil, RequireTwoFactor: *orgRequires}
 	}
-	return &m, nil
+	return m, nil
 }
 
 // TouchMembership records that the user just used the account, for the

@@ -7,6 +7,11 @@ type MemberFilter struct {
 	Query string
 	// Role keeps only people holding this role ("" for all).
 	Role Role
+	// AccountSize is the account's member count when the caller knows it
+	// (0 otherwise). It changes no result: the store searches a small
+	// account by reading its members, so that what other accounts hold
+	// cannot slow the search.
+	AccountSize int
 }
 
 // MinSearchLen is the shortest search term: shorter ones match too much to

@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/alexedwards/scs/pgxstore"
+
+	"roster/internal/postgres"
 	"roster/internal/roster"
 	"roster/internal/web"
 )
@@ -77,63 +80,76 @@ func TestSignOutIsFinal(t *testing.T) {
 
 // A request still in flight when the user signs out writes its session back
 // when it ends (scs saves modified sessions after the handler). The old
-// cookie must stay dead all the same.
+// cookie must stay dead all the same: whether the caller was read with the
+// session (postgres.SessionStore) or on its own (a store that cannot,
+// pgxstore).
 func TestSignOutIsFinalWithRequestInFlight(t *testing.T) {
-	db := newApp(t).DB
-	gate := &gatedStore{release: make(chan struct{}), entered: make(chan struct{})}
-	app := newAppOn(t, db, func(s web.Store) web.Store { gate.Store = s; return gate })
-	c := app.newClient()
-	first := c.signUp("Ada", "ada@example.com", "Engines")
-	// Not following the redirect leaves the flash in the session.
-	c.postNoFollow("/accounts", url.Values{"name": {"Second"}})
-	old := c.HTTP.Jar.Cookies(mustURL(app.HTTP.URL))
+	for _, withSession := range []bool{true, false} {
+		t.Run(map[bool]string{true: "caller read with the session", false: "caller read on its own"}[withSession], func(t *testing.T) {
+			db := newApp(t).DB
+			gate := &gate{release: make(chan struct{}), entered: make(chan struct{})}
+			store := &gatedStore{gate: gate}
+			app := newAppOn(t, db, func(s web.Store) web.Store { store.Store = s; return store })
+			if withSession {
+				app.Server.Sessions.Store = &gatedSessions{SessionStore: postgres.NewSessionStore(db, web.SessionLoginID, 0), gate: gate}
+			} else {
+				app.Server.Sessions.Store = pgxstore.NewWithCleanupInterval(db.Pool, 0)
+			}
+			c := app.newClient()
+			first := c.signUp("Ada", "ada@example.com", "Engines")
+			// Not following the redirect leaves the flash in the session.
+			c.postNoFollow("/accounts", url.Values{"name": {"Second"}})
+			old := c.HTTP.Jar.Cookies(mustURL(app.HTTP.URL))
 
-	// The in-flight request opens the first account and shows the flash,
-	// which changes the session, so scs writes it back at its end.
-	gate.arm()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		inflight := app.newClient()
-		inflight.HTTP.Jar.SetCookies(mustURL(app.HTTP.URL), old)
-		inflight.get("/accounts/" + first)
-	}()
-	<-gate.entered
-	c.post("/logout", nil)
-	close(gate.release)
-	wg.Wait()
+			// The in-flight request opens the first account and shows the
+			// flash, which changes the session, so scs writes it back at its
+			// end.
+			gate.arm()
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				inflight := app.newClient()
+				inflight.HTTP.Jar.SetCookies(mustURL(app.HTTP.URL), old)
+				inflight.get("/accounts/" + first)
+			}()
+			<-gate.entered
+			c.post("/logout", nil)
+			close(gate.release)
+			wg.Wait()
 
-	var token string
-	for _, ck := range old {
-		if ck.Name == "roster_session" {
-			token = ck.Value
-		}
-	}
-	var n int
-	app.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM sessions WHERE token = $1`, storedToken(token)).Scan(&n)
-	if n != 1 {
-		t.Fatalf("the in-flight request did not write the old session back (rows: %d); the test proves nothing", n)
-	}
-	replay := app.newClient()
-	replay.HTTP.Jar.SetCookies(mustURL(app.HTTP.URL), old)
-	if res := replay.get("/accounts/" + first); !strings.HasPrefix(res.URL, "/login") {
-		t.Fatalf("old cookie after sign-out with a request in flight reached %s", res.URL)
+			var token string
+			for _, ck := range old {
+				if ck.Name == "roster_session" {
+					token = ck.Value
+				}
+			}
+			var n int
+			app.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM sessions WHERE token = $1`, storedToken(token)).Scan(&n)
+			if n != 1 {
+				t.Fatalf("the in-flight request did not write the old session back (rows: %d); the test proves nothing", n)
+			}
+			replay := app.newClient()
+			replay.HTTP.Jar.SetCookies(mustURL(app.HTTP.URL), old)
+			if res := replay.get("/accounts/" + first); !strings.HasPrefix(res.URL, "/login") {
+				t.Fatalf("old cookie after sign-out with a request in flight reached %s", res.URL)
+			}
+		})
 	}
 }
 
-// gatedStore holds one request inside the handler until released.
-type gatedStore struct {
-	web.Store
+// gate holds one request, once its login has been found live, until
+// released.
+type gate struct {
 	mu      sync.Mutex
 	armed   bool
 	entered chan struct{}
 	release chan struct{}
 }
 
-func (g *gatedStore) arm() { g.mu.Lock(); g.armed = true; g.mu.Unlock() }
+func (g *gate) arm() { g.mu.Lock(); g.armed = true; g.mu.Unlock() }
 
-func (g *gatedStore) UserAccounts(ctx context.Context, userID int64, limit int) ([]roster.Membership, error) {
+func (g *gate) hold() {
 	g.mu.Lock()
 	armed := g.armed
 	g.armed = false
@@ -142,7 +158,33 @@ func (g *gatedStore) UserAccounts(ctx context.Context, userID int64, limit int) 
 		close(g.entered)
 		<-g.release
 	}
-	return g.Store.UserAccounts(ctx, userID, limit)
+}
+
+// gatedStore holds the request after reading its caller on its own.
+type gatedStore struct {
+	web.Store
+	gate *gate
+}
+
+func (g *gatedStore) Caller(ctx context.Context, q roster.CallerQuery) (*roster.Caller, error) {
+	c, err := g.Store.Caller(ctx, q)
+	g.gate.hold()
+	return c, err
+}
+
+// gatedSessions holds the request after reading its session, and with it
+// its caller.
+type gatedSessions struct {
+	*postgres.SessionStore
+	gate *gate
+}
+
+func (g *gatedSessions) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	b, found, err := g.SessionStore.FindCtx(ctx, token)
+	if p := roster.CallerPrefetchFrom(ctx); p != nil && p.Done && p.Caller != nil {
+		g.gate.hold()
+	}
+	return b, found, err
 }
 
 func TestSignOutEverywhere(t *testing.T) {

@@ -23,7 +23,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -93,7 +92,7 @@ func newBenchApp(b *testing.B) (*benchApp, error) {
 	cfg := web.Config{BaseURL: base, IdleTimeout: 24 * time.Hour, AbsoluteTimeout: 14 * 24 * time.Hour}
 	srv := &web.Server{
 		Store:         db,
-		Sessions:      web.NewSessions(pgxstore.NewWithCleanupInterval(pool, 0), cfg),
+		Sessions:      web.NewSessions(postgres.NewSessionStore(db, web.SessionLoginID, 0), cfg),
 		Hasher:        password.New(1),
 		CheckPassword: password.Check,
 		Config:        cfg,
@@ -196,7 +195,8 @@ func (app *benchApp) get(path string, keep bool) *benchWriter {
 
 // BenchmarkManageUsersPage is Manage users as the Owner of the 100,000-member
 // account sees it, from the request to the last byte of the page: session,
-// login, membership, member page, invitations (first page), chrome, render.
+// who is asking (login, membership, header: one statement), member page,
+// the count of open invitations, render; and Invited Users.
 func BenchmarkManageUsersPage(b *testing.B) {
 	app := benchSetup(b)
 	users := "/accounts/" + app.accountSID + "/users"
@@ -208,6 +208,7 @@ func BenchmarkManageUsersPage(b *testing.B) {
 		{"search-rare", users + "?q=quennell", "Quennell"},
 		{"search-medium", users + "?q=okafor", "Okafor"},
 		{"search-common", users + "?q=gmail", "gmail.com"},
+		{"invited", "/accounts/" + app.accountSID + "/invitations", "invitee1@corp1.example"},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

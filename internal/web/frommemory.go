@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
 	"github.com/alexedwards/scs/v2/memstore"
 
 	"roster/internal/roster"
@@ -62,6 +61,10 @@ func (m *memoStore) LoginUser(ctx context.Context, loginID string, idle, absolut
 	return memo(m, func() (*roster.User, error) { return m.Store.LoginUser(ctx, loginID, idle, absolute) }, "LoginUser", loginID)
 }
 
+func (m *memoStore) Caller(ctx context.Context, q roster.CallerQuery) (*roster.Caller, error) {
+	return memo(m, func() (*roster.Caller, error) { return m.Store.Caller(ctx, q) }, "Caller", q)
+}
+
 func (m *memoStore) ActorMembership(ctx context.Context, accountSID string, userID int64) (*roster.Membership, error) {
 	return memo(m, func() (*roster.Membership, error) { return m.Store.ActorMembership(ctx, accountSID, userID) },
 		"ActorMembership", accountSID, userID)
@@ -96,9 +99,25 @@ func (m *memoStore) ListMembers(ctx context.Context, accountID int64, f roster.M
 		"ListMembers", accountID, f, after, limit)
 }
 
-func (m *memoStore) ListInvitations(ctx context.Context, accountID int64, f roster.MemberFilter, limit int) ([]roster.Invitation, error) {
-	return memo(m, func() ([]roster.Invitation, error) { return m.Store.ListInvitations(ctx, accountID, f, limit) },
-		"ListInvitations", accountID, f, limit)
+func (m *memoStore) ListMembersWithInvited(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit, upTo int) (*roster.MemberPage, int, error) {
+	type both struct {
+		page    *roster.MemberPage
+		invited int
+	}
+	got, err := memo(m, func() (both, error) {
+		p, n, err := m.Store.ListMembersWithInvited(ctx, accountID, f, after, limit, upTo)
+		return both{p, n}, err
+	}, "ListMembersWithInvited", accountID, f, after, limit, upTo)
+	return got.page, got.invited, err
+}
+
+func (m *memoStore) InvitedUsers(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit int) (*roster.InvitationPage, error) {
+	return memo(m, func() (*roster.InvitationPage, error) { return m.Store.InvitedUsers(ctx, accountID, f, after, limit) },
+		"InvitedUsers", accountID, f, after, limit)
+}
+
+func (m *memoStore) CountOpenInvitations(ctx context.Context, accountID int64, upTo int) (int, error) {
+	return memo(m, func() (int, error) { return m.Store.CountOpenInvitations(ctx, accountID, upTo) }, "CountOpenInvitations", accountID, upTo)
 }
 
 func (m *memoStore) Invitation(ctx context.Context, accountID int64, sid string) (*roster.Invitation, error) {
@@ -131,7 +150,7 @@ type memoSession struct {
 }
 
 func (c *memoCodec) Encode(deadline time.Time, values map[string]any) ([]byte, error) {
-	b, err := scs.GobCodec{}.Encode(deadline, values)
+	b, err := sessionCodec{}.Encode(deadline, values)
 	if err == nil {
 		c.mu.Lock()
 		c.decoded[string(b)] = memoSession{deadline, maps.Clone(values)}
@@ -147,5 +166,5 @@ func (c *memoCodec) Decode(b []byte) (time.Time, map[string]any, error) {
 	if ok {
 		return s.deadline, maps.Clone(s.values), nil
 	}
-	return scs.GobCodec{}.Decode(b)
+	return sessionCodec{}.Decode(b)
 }

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
-
 	"roster/internal/mail"
 	"roster/internal/mailcatcher"
 	"roster/internal/password"
@@ -60,7 +58,7 @@ func newAppOn(t *testing.T, db *postgres.DB, wrap ...func(web.Store) web.Store) 
 	cfg := web.Config{BaseURL: base, IdleTimeout: time.Hour, AbsoluteTimeout: 24 * time.Hour}
 	app.Server = &web.Server{
 		Store:         store,
-		Sessions:      web.NewSessions(pgxstore.NewWithCleanupInterval(db.Pool, 0), cfg),
+		Sessions:      web.NewSessions(postgres.NewSessionStore(db, web.SessionLoginID, 0), cfg),
 		Hasher:        hasher,
 		CheckPassword: password.Check,
 		Config:        cfg,

@@ -15,7 +15,7 @@ import (
 
 const (
 	membersPageSize     = 50
-	invitationsPageSize = 100
+	invitationsPageSize = 50
 )
 
 // manageUsersPages are Manage users, everything under
@@ -35,6 +35,7 @@ func (s *manageUsersPages) routes(r chi.Router) {
 	r.Group(func(r chi.Router) {
 		r.Use(s.requirePermission(roster.ManageUsers))
 		r.Get("/users", h(s.list))
+		r.Get("/invitations", h(s.invitedUsers)) // invited_users.go
 		r.Get("/users/invite", h(s.inviteForm))
 		r.Post("/users/invite", h(s.invite))
 		r.Get("/users/{UserSid}", h(s.userPage))
@@ -53,29 +54,25 @@ var errUnreadableForm = roster.Errorf(roster.EINVALID, "The form could not be re
 // confirmed reports whether a POST comes from a confirm page's button.
 func confirmed(r *http.Request) bool { return r.PostFormValue("confirm") == "yes" }
 
-// list lists the account's active users (paged by keyset) and its Invited
-// Users, both narrowed by the same search and role filter.
+// list lists the account's active users (paged by keyset), narrowed by a
+// search and a role filter, with a capped count of open invitations for the
+// Invited Users tab.
 func (s *manageUsersPages) list(w http.ResponseWriter, r *http.Request) error {
 	actor := currentMembership(r)
 	filter := readMemberFilter(r)
+	filter.AccountSize = actor.Account.MemberCount
 	after := r.URL.Query().Get("after")
-	members, err := s.store.ListMembers(r.Context(), actor.Account.ID, filter, after, membersPageSize)
+	members, invited, err := s.store.ListMembersWithInvited(r.Context(), actor.Account.ID, filter, after, membersPageSize, roster.InvitedCountCap)
 	if err != nil {
 		return err
 	}
-	var invitations []roster.Invitation
-	if after == "" { // Invited Users shows on the first page only
-		if invitations, err = s.store.ListInvitations(r.Context(), actor.Account.ID, filter, invitationsPageSize); err != nil {
-			return err
-		}
-	}
 	s.render(w, r, http.StatusOK, templates.ManageUsers(s.chrome(r), templates.ManageUsersPage{
-		Filter:      filter,
-		Members:     members.Members,
-		Next:        members.Next,
-		First:       after == "",
-		Invitations: invitations,
-		ShortQuery:  filter.Query != "" && len([]rune(filter.Query)) < roster.MinSearchLen,
+		Filter:     filter,
+		Members:    members.Members,
+		Next:       members.Next,
+		First:      after == "",
+		ShortQuery: filter.Query != "" && len([]rune(filter.Query)) < roster.MinSearchLen,
+		Invited:    invited,
 	}))
 	return nil
 }
@@ -126,7 +123,7 @@ func (s *manageUsersPages) invite(w http.ResponseWriter, r *http.Request) error 
 		})
 	}
 	s.flash(r, templates.FlashInvited(inv.Email, inv.ExpiresAt))
-	http.Redirect(w, r, templates.ManageUsersPath(actor.Account.SID), http.StatusSeeOther)
+	http.Redirect(w, r, templates.InvitedUsersPath(actor.Account.SID), http.StatusSeeOther)
 	return nil
 }
 
@@ -232,7 +229,7 @@ func (s *manageUsersPages) resend(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	s.flash(r, templates.FlashResent(inv.Email))
-	http.Redirect(w, r, templates.ManageUsersPath(actor.Account.SID), http.StatusSeeOther)
+	http.Redirect(w, r, templates.InvitedUsersPath(actor.Account.SID), http.StatusSeeOther)
 	return nil
 }
 
@@ -259,7 +256,7 @@ func (s *manageUsersPages) revoke(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	s.flash(r, templates.FlashRevoked(inv.Email))
-	http.Redirect(w, r, templates.ManageUsersPath(actor.Account.SID), http.StatusSeeOther)
+	http.Redirect(w, r, templates.InvitedUsersPath(actor.Account.SID), http.StatusSeeOther)
 	return nil
 }
 

@@ -396,7 +396,8 @@ func TestRemoveUser(t *testing.T) {
 	if done.URL != "/accounts/"+sid+"/users" {
 		t.Fatalf("after removing: at %s (%d)", done.URL, done.Status)
 	}
-	mustContain(t, done.Body, "Bob was removed from Engines", "Revoked because Bob, who sent it, was removed from the account")
+	mustContain(t, done.Body, "Bob was removed from Engines")
+	mustContain(t, ada.get("/accounts/"+sid+"/invitations").Body, "Revoked because Bob, who sent it, was removed from the account")
 	app.mustNotBeMember(sid, bob)
 
 	// Bob's open session loses Engines at once and keeps his own account.

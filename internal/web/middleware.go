@@ -21,6 +21,7 @@ import (
 type userKey struct{}
 type membershipKey struct{}
 type orgKey struct{}
+type callerKey struct{}
 
 // Session keys.
 const (
@@ -42,10 +43,44 @@ func currentMembership(r *http.Request) *roster.Membership {
 	return m
 }
 
-// loadUser reads the signed-in user on every request. The session holds only
-// the id of a logins row; a revoked, idle or too old login counts as signed
-// out, which makes sign-out final even if an in-flight request writes the old
-// session data back afterwards.
+// prefetchCaller asks the session's read to read who makes the request in
+// the same statement (roster.CallerPrefetch): it runs before scs loads the
+// session. A session store that cannot leaves it undone, and loadUser then
+// reads the caller itself.
+func (s *site) prefetchCaller(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := &roster.CallerPrefetch{Query: s.callerQuery(r, "")}
+		next.ServeHTTP(w, r.WithContext(roster.WithCallerPrefetch(r.Context(), p)))
+	})
+}
+
+// callerQuery is what a request asks about its caller: their access to the
+// account of the URL and, for a page that may be shown (GET, HEAD), what
+// its header shows.
+func (s *site) callerQuery(r *http.Request, loginID string) roster.CallerQuery {
+	q := roster.CallerQuery{
+		LoginID: loginID,
+		// Set when the route is under /accounts/{AccountSid}: chi has
+		// matched the path before a group's middleware runs.
+		AccountSID: chi.URLParam(r, "AccountSid"),
+		Idle:       s.Config.IdleTimeout,
+		Absolute:   s.Config.AbsoluteTimeout,
+	}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		// A change (POST) reads the header after it, when it renders.
+		q.Menu = accountsMenuSize
+	}
+	return q
+}
+
+// loadUser takes who makes the request (roster.Caller): the signed-in user,
+// their access to the account of the URL and, for a page, what its header
+// shows. They were read with the session in one statement when the session
+// store could (prefetchCaller), else in one statement now. The session
+// holds only the id of a logins row; a revoked, idle or too old login
+// counts as signed out, which makes sign-out final even if an in-flight
+// request writes the old session data back afterwards. Nothing of it is
+// kept beyond the request.
 func (s *site) loadUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		loginID := s.Sessions.GetString(r.Context(), sessLogin)
@@ -53,7 +88,15 @@ func (s *site) loadUser(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		u, err := s.sessionStore.LoginUser(r.Context(), loginID, s.Config.IdleTimeout, s.Config.AbsoluteTimeout)
+		var c *roster.Caller
+		var err error
+		if p := roster.CallerPrefetchFrom(r.Context()); p != nil && p.Done && p.LoginID == loginID {
+			if c = p.Caller; c == nil {
+				err = roster.Refuse(roster.ENOTFOUND, "") // the login is not live
+			}
+		} else {
+			c, err = s.sessionStore.Caller(r.Context(), s.callerQuery(r, loginID))
+		}
 		if err != nil {
 			if roster.ErrorCode(err) != roster.ENOTFOUND {
 				s.renderError(w, r, err)
@@ -64,9 +107,19 @@ func (s *site) loadUser(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ctx := context.WithValue(r.Context(), userKey{}, u)
+		ctx := context.WithValue(r.Context(), userKey{}, &c.User)
+		ctx = context.WithValue(ctx, callerKey{}, c)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// accountsMenuSize is how many accounts the Accounts drop-down lists.
+const accountsMenuSize = 8
+
+// currentCaller is what loadUser read of the caller, or nil.
+func currentCaller(r *http.Request) *roster.Caller {
+	c, _ := r.Context().Value(callerKey{}).(*roster.Caller)
+	return c
 }
 
 var errNoAccount = roster.Errorf(roster.ENOTFOUND, "You don't have access to this account, or it doesn't exist. If you were removed from it, your login and your other accounts are unchanged: pick one from Accounts, or ask the account's Owner or an Administrator to invite you again.")
@@ -99,11 +152,21 @@ func (s *site) requireUser(next http.Handler) http.Handler {
 func (s *site) loadAccount(next http.Handler) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		u := currentUser(r)
-		m, err := s.sessionStore.ActorMembership(r.Context(), chi.URLParam(r, "AccountSid"), u.ID)
-		if roster.ErrorCode(err) == roster.ENOTFOUND {
-			return errNoAccount
-		} else if err != nil {
-			return err
+		sid := chi.URLParam(r, "AccountSid")
+		var m *roster.Membership
+		if c := currentCaller(r); c != nil && c.AccountSID == sid {
+			// Read with the user, on this request.
+			if m = c.Access; m == nil {
+				return errNoAccount
+			}
+		} else {
+			var err error
+			m, err = s.sessionStore.ActorMembership(r.Context(), sid, u.ID)
+			if roster.ErrorCode(err) == roster.ENOTFOUND {
+				return errNoAccount
+			} else if err != nil {
+				return err
+			}
 		}
 		if p := m.TwoFactorPolicy(); roster.MustSetUpTwoFactor(u, p) {
 			// The account, or its organization, requires a second factor
@@ -311,23 +374,13 @@ func noStore(next http.Handler) http.Handler {
 func (s *site) chrome(r *http.Request) templates.Chrome {
 	c := templates.Chrome{User: currentUser(r), Current: currentMembership(r), Org: currentOrg(r)}
 	if c.User != nil {
-		// The page itself matters more than its menus: on failure, render
-		// without them and log.
-		var err error
-		if c.Accounts, err = s.sessionStore.UserAccounts(r.Context(), c.User.ID, 8); err != nil {
-			s.Logger.Warn("loading the Accounts drop-down", "request_id", middleware.GetReqID(r.Context()), "err", err)
-		}
-		if c.PendingInvitations, err = s.sessionStore.CountPendingInvitationsFor(r.Context(), c.User.ID); err != nil {
-			s.Logger.Warn("counting pending invitations", "request_id", middleware.GetReqID(r.Context()), "err", err)
-		}
-		switch om, err := s.sessionStore.UserOrganization(r.Context(), c.User.ID); {
-		case err == nil:
+		h := s.header(r, c.User)
+		c.Accounts, c.PendingInvitations = h.Accounts, h.PendingInvitations
+		if om := h.Organization; om != nil {
 			c.InOrganization = true
 			if roster.AuthorizeOrg(roster.OrgActView, om.Member(), roster.OrgTarget{}) == nil {
 				c.AdminCenter = &roster.OrgRef{SID: om.Organization.SID, Name: om.Organization.Name}
 			}
-		case roster.ErrorCode(err) != roster.ENOTFOUND:
-			s.Logger.Warn("loading the user's organization", "request_id", middleware.GetReqID(r.Context()), "err", err)
 		}
 	}
 	msg := s.Sessions.PopString(r.Context(), sessFlash)
@@ -335,6 +388,31 @@ func (s *site) chrome(r *http.Request) templates.Chrome {
 		c.Flash = templates.Flash{Kind: s.Sessions.PopString(r.Context(), sessFlashKind), Message: msg}
 	}
 	return c
+}
+
+// header is what the header shows about u: read with the caller when the
+// request is a GET (loadUser), otherwise read now, after the request's
+// change. The page itself matters more than its menus: on failure, it is
+// rendered without them, and the failure logged.
+func (s *site) header(r *http.Request, u *roster.User) *roster.CallerHeader {
+	if c := currentCaller(r); c != nil && c.Header != nil {
+		return c.Header
+	}
+	h := &roster.CallerHeader{}
+	var err error
+	if h.Accounts, err = s.sessionStore.UserAccounts(r.Context(), u.ID, accountsMenuSize); err != nil {
+		s.Logger.Warn("loading the Accounts drop-down", "request_id", middleware.GetReqID(r.Context()), "err", err)
+	}
+	if h.PendingInvitations, err = s.sessionStore.CountPendingInvitationsFor(r.Context(), u.ID); err != nil {
+		s.Logger.Warn("counting pending invitations", "request_id", middleware.GetReqID(r.Context()), "err", err)
+	}
+	switch om, err := s.sessionStore.UserOrganization(r.Context(), u.ID); {
+	case err == nil:
+		h.Organization = om
+	case roster.ErrorCode(err) != roster.ENOTFOUND:
+		s.Logger.Warn("loading the user's organization", "request_id", middleware.GetReqID(r.Context()), "err", err)
+	}
+	return h
 }
 
 // flash keeps a message for the next page. The words are in templates

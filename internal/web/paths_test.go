@@ -81,6 +81,7 @@ var pathHelpers = []struct {
 	{"TransferPath", "GET POST", templates.TransferPath(exampleAccount)},
 	{"TransferToPath", "GET", templates.TransferToPath(exampleAccount, exampleUser)},
 	{"ManageUsersPath", "GET", templates.ManageUsersPath(exampleAccount)},
+	{"InvitedUsersPath", "GET", templates.InvitedUsersPath(exampleAccount)},
 	{"InviteFormPath", "GET POST", templates.InviteFormPath(exampleAccount)},
 	{"UserPath", "GET POST", templates.UserPath(exampleAccount, exampleUser)},
 	{"RemoveUserPath", "GET POST", templates.RemoveUserPath(exampleAccount, exampleUser)},

@@ -140,6 +140,7 @@ var routeTable = []routeRow{
 	{route: "GET /accounts/{AccountSid}/", want: inAccount(ok, ok, ok, ok, ok)},
 	{route: "POST /accounts/{AccountSid}/switch", want: inAccount(see, see, see, see, see)},
 	{route: "GET /accounts/{AccountSid}/users", want: inAccount(forb, forb, forb, ok, ok)},
+	{route: "GET /accounts/{AccountSid}/invitations", want: inAccount(forb, forb, forb, ok, ok)},
 	{route: "GET /accounts/{AccountSid}/users/invite", want: inAccount(forb, forb, forb, ok, ok)},
 	{route: "POST /accounts/{AccountSid}/users/invite", want: inAccount(forb, forb, forb, bad, bad)},
 	{route: "GET /accounts/{AccountSid}/invitations/{InvitationSid}/resend", want: inAccount(forb, forb, forb, ok, ok)},

@@ -64,14 +64,17 @@ type Hasher interface {
 }
 
 // NewSessions configures scs for Roster: the session row lives in
-// PostgreSQL (store) under a SHA-256 of its token, so the table alone does
+// PostgreSQL (store; postgres.SessionStore also reads who is asking with the
+// session, see prefetchCaller) under a SHA-256 of its token, so the table alone does
 // not let anyone sign in as anybody; the cookie is HttpOnly and SameSite=Lax,
 // and Secure with the __Host- name when the console is served over https.
 // The idle timeout is enforced on the login row, not by scs, so that a
-// session is not written back on every request.
+// session is not written back on every request. Sessions are stored with
+// sessionCodec, which reads those stored as gob too.
 func NewSessions(store scs.Store, cfg Config) *scs.SessionManager {
 	sm := scs.New()
 	sm.Store = store
+	sm.Codec = sessionCodec{}
 	sm.HashTokenInStore = true
 	sm.Lifetime = cfg.AbsoluteTimeout
 	sm.Cookie.Name = "roster_session"
@@ -142,6 +145,7 @@ func (s *Server) router() *chi.Mux {
 	r.Get("/readyz", readyz(s.Store, s.Logger))
 
 	r.Group(func(r chi.Router) {
+		r.Use(site.prefetchCaller)
 		r.Use(s.Sessions.LoadAndSave)
 		r.Use(site.loadUser)
 		r.Use(noStore)

@@ -47,6 +47,10 @@ type ReadyStore interface {
 // menus; starting a login and where it lands; and the sign-in throttle that
 // every password check goes through.
 type SessionStore interface {
+	// Caller reads who makes a request in one statement: the user of a
+	// live login (ENOTFOUND otherwise), their access to the account of the
+	// URL, and the header of a page (roster.CallerQuery).
+	Caller(ctx context.Context, q roster.CallerQuery) (*roster.Caller, error)
 	LoginUser(ctx context.Context, loginID string, idle, absolute time.Duration) (*roster.User, error)
 	ActorMembership(ctx context.Context, accountSID string, userID int64) (*roster.Membership, error)
 	UserAccounts(ctx context.Context, userID int64, limit int) ([]roster.Membership, error)
@@ -115,13 +119,19 @@ type TargetStore interface {
 	TargetMembership(ctx context.Context, accountID int64, userSID string) (*roster.Membership, error)
 }
 
-// ManageUsersStore is what Manage users needs (manage_users.go): the lists,
+// ManageUsersStore is what Manage users needs (manage_users.go,
+// invited_users.go): the lists,
 // the invitation actions, and role edits and removal on a user's page. Every
 // change re-checks the rule inside its transaction.
 type ManageUsersStore interface {
 	TargetStore
-	ListMembers(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit int) (*roster.MemberPage, error)
-	ListInvitations(ctx context.Context, accountID int64, f roster.MemberFilter, limit int) ([]roster.Invitation, error)
+	// ListMembersWithInvited is Manage users' page of members and the count
+	// of open invitations up to upTo+1, in one statement.
+	ListMembersWithInvited(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit, upTo int) (*roster.MemberPage, int, error)
+	InvitedUsers(ctx context.Context, accountID int64, f roster.MemberFilter, after string, limit int) (*roster.InvitationPage, error)
+	// CountOpenInvitations counts up to upTo+1: past upTo, Manage users
+	// shows "100+".
+	CountOpenInvitations(ctx context.Context, accountID int64, upTo int) (int, error)
 	Invite(ctx context.Context, actor *roster.Membership, email string, roles roster.RoleSet, origin roster.Origin) (*roster.Invitation, error)
 	Invitation(ctx context.Context, accountID int64, sid string) (*roster.Invitation, error)
 	Resend(ctx context.Context, actor *roster.Membership, sid string, origin roster.Origin) (*roster.Invitation, error)

@@ -240,8 +240,12 @@ func TransferToPath(accountSID, userSID string) string {
 
 // Manage users.
 
-// ManageUsersPath is Manage users: active users and Invited Users.
+// ManageUsersPath is Manage users: the active users.
 func ManageUsersPath(accountSID string) string { return AccountURL(accountSID) + "/users" }
+
+// InvitedUsersPath is Manage users' Invited Users: the account's
+// invitations, with Resend Invite and Revoke.
+func InvitedUsersPath(accountSID string) string { return AccountURL(accountSID) + "/invitations" }
 
 // InviteFormPath is the invite form; a POST to it sends the invitation.
 func InviteFormPath(accountSID string) string { return ManageUsersPath(accountSID) + "/invite" }
@@ -267,7 +271,7 @@ func RevokeInvitationPath(accountSID, invitationSID string) string {
 }
 
 func invitationPath(accountSID, invitationSID string) string {
-	return AccountURL(accountSID) + "/invitations/" + seg(invitationSID)
+	return InvitedUsersPath(accountSID) + "/" + seg(invitationSID)
 }
 
 // withQuery adds a query string to path, if there is one.
