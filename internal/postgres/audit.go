@@ -76,6 +76,14 @@ func (db *DB) ListAudit(ctx context.Context, accountID int64, f roster.AuditFilt
 	if err != nil {
 		return nil, err
 	}
+	return collectAuditPage(rows, limit)
+}
+
+// collectAuditPage reads one page of audit events (the columns of both logs,
+// then extra per event, e.g. the account of an organization's event) and
+// the cursor of the next page: rows holds up to limit+1 events, newest
+// first.
+func collectAuditPage(rows pgx.Rows, limit int, extra ...func(e *roster.AuditEvent) []any) (*roster.AuditPage, error) {
 	defer rows.Close()
 	page := &roster.AuditPage{}
 	for rows.Next() {
@@ -83,7 +91,11 @@ func (db *DB) ListAudit(ctx context.Context, accountID int64, f roster.AuditFilt
 		var action string
 		var before, after []string
 		var data []byte
-		if err := rows.Scan(&e.ID, &action, &e.ActorEmail, &e.ActorName, &e.TargetEmail, &before, &after, &e.IP, &e.Via, &e.Detail, &data, &e.CreatedAt); err != nil {
+		dest := []any{&e.ID, &action, &e.ActorEmail, &e.ActorName, &e.TargetEmail, &before, &after, &e.IP, &e.Via, &e.Detail, &data, &e.CreatedAt}
+		for _, x := range extra {
+			dest = append(dest, x(&e)...)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
 		if err := readAuditData(data, &e); err != nil {

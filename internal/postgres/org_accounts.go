@@ -358,35 +358,5 @@ func (db *DB) ListOrgAudit(ctx context.Context, orgID int64, f roster.AuditFilte
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	page := &roster.AuditPage{}
-	for rows.Next() {
-		var e roster.AuditEvent
-		var action string
-		var before, after []string
-		var data []byte
-		if err := rows.Scan(&e.ID, &action, &e.ActorEmail, &e.ActorName, &e.TargetEmail, &before, &after, &e.IP, &e.Via, &e.Detail, &data, &e.CreatedAt,
-			&e.AccountSID, &e.AccountName); err != nil {
-			return nil, err
-		}
-		if err := readAuditData(data, &e); err != nil {
-			return nil, err
-		}
-		e.Action = roster.AuditAction(action)
-		if before != nil {
-			e.RolesBefore = roster.ParseRoleSet(before)
-		}
-		if after != nil {
-			e.RolesAfter = roster.ParseRoleSet(after)
-		}
-		page.Events = append(page.Events, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(page.Events) > limit {
-		page.Events = page.Events[:limit]
-		page.Next = strconv.FormatInt(page.Events[limit-1].ID, 10)
-	}
-	return page, nil
+	return collectAuditPage(rows, limit, func(e *roster.AuditEvent) []any { return []any{&e.AccountSID, &e.AccountName} })
 }
