@@ -77,6 +77,10 @@ func (inv *Invitation) CheckUsable(now time.Time) error {
 	}
 }
 
+// CheckUsableAsRead is CheckUsable at the database's clock when the
+// invitation was read (AsOf).
+func (inv *Invitation) CheckUsableAsRead() error { return inv.CheckUsable(inv.AsOf) }
+
 func (inv *Invitation) askWhom() string {
 	if inv.InvitedBy != "" {
 		return inv.InvitedBy + " or another administrator of " + inv.AccountName

@@ -323,6 +323,10 @@ func (inv *OrgInvitation) State(now time.Time) InvitationStatus { return inv.inv
 // invitation can be accepted or declined at now.
 func (inv *OrgInvitation) CheckUsable(now time.Time) error { return inv.invitation().CheckUsable(now) }
 
+// CheckUsableAsRead is CheckUsable at the database's clock when the
+// invitation was read (AsOf).
+func (inv *OrgInvitation) CheckUsableAsRead() error { return inv.CheckUsable(inv.AsOf) }
+
 // CheckResendable refuses to resend an invitation that was already
 // accepted, declined or revoked. Expired invitations may be resent.
 func (inv *OrgInvitation) CheckResendable(now time.Time) error {

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
 	"roster/internal/roster"
@@ -176,6 +178,59 @@ func (s *site) guardPassword(r *http.Request, email string, verify func() (bool,
 		return wrong
 	}
 	return s.sessionStore.ClearLoginFailures(ctx, email)
+}
+
+// passwordHashes reads a user's current password hash, for a change the
+// signed-in user confirms with their password.
+type passwordHashes interface {
+	PasswordHash(ctx context.Context, userID int64) (string, error)
+}
+
+// Refusals of a re-checked password, by the form field it was typed in.
+var (
+	errWrongPassword        = roster.FieldErrorf("password", "That's not your password. Enter the password you sign in with.")
+	errWrongCurrentPassword = roster.FieldErrorf("current_password", "That's not your current password. Enter the password you sign in with, or sign out and reset it.")
+)
+
+// reverifyPassword re-checks the signed-in user's password, typed in the
+// form's field (password or current_password), under the sign-in throttle
+// of their email: wrong ones count as failed sign-ins, so a borrowed session
+// cannot guess faster than sign-in.
+func (s *site) reverifyPassword(r *http.Request, store passwordHashes, field string) error {
+	u := currentUser(r)
+	pw := r.PostFormValue(field)
+	wrong := errWrongPassword
+	if field == "current_password" {
+		wrong = errWrongCurrentPassword
+	}
+	return s.guardPassword(r, u.Email, func() (bool, error) {
+		hash, err := store.PasswordHash(r.Context(), u.ID)
+		if err != nil {
+			return false, err
+		}
+		return s.Hasher.Verify(r.Context(), hash, pw)
+	},
+		&roster.Error{Code: roster.ETOOMANY, Field: field, Message: "Too many wrong passwords. Wait 15 minutes and try again, or sign out and reset your password."},
+		wrong)
+}
+
+// passwordConfirmed is the confirm step of a change the caller confirms
+// with their password (a transfer of ownership): until the form is
+// confirmed it shows page; then it re-checks the password and shows page
+// again, with the error, when it is wrong. It reports whether the change
+// may go ahead; when it may not, the request has been answered, or err
+// says why not.
+func (s *site) passwordConfirmed(w http.ResponseWriter, r *http.Request, store passwordHashes, page func(templates.Errors) templ.Component) (bool, error) {
+	if !confirmed(r) {
+		s.render(w, r, http.StatusOK, page(nil))
+		return false, nil
+	}
+	if err := s.reverifyPassword(r, store, "password"); err != nil {
+		return false, s.formError(w, r, err, func(errs templates.Errors) {
+			s.render(w, r, httpStatus(err), page(errs))
+		})
+	}
+	return true, nil
 }
 
 // landingFor is where u starts: the account used last in this browser if u

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -36,20 +37,43 @@ func (s *inviteePages) routes(r chi.Router) {
 
 var errBadInviteLink = roster.Errorf(roster.ENOTFOUND, "This invitation link doesn't work any more, or was never valid. If the invitation was resent, use the link in the newest email. Otherwise ask whoever invited you to resend it.")
 
-// invitationFromLink loads the invitation of the URL's token, and refuses
-// links that are unknown, expired, revoked or used.
-func (s *inviteePages) invitationFromLink(r *http.Request) (*roster.Invitation, string, error) {
+// linkInvitation is an account's or an organization's invitation, read by
+// the token of its mailed link.
+type linkInvitation interface{ CheckUsableAsRead() error }
+
+// fromLink loads the invitation of the URL's token with byToken, and
+// refuses links that are unknown, expired, revoked or used.
+func fromLink[I linkInvitation](r *http.Request, byToken func(context.Context, string) (I, error)) (I, string, error) {
+	var none I
 	token := chi.URLParam(r, "token")
-	inv, err := s.store.InvitationByToken(r.Context(), token)
+	inv, err := byToken(r.Context(), token)
 	if roster.ErrorCode(err) == roster.ENOTFOUND {
-		return nil, "", errBadInviteLink
+		return none, "", errBadInviteLink
 	} else if err != nil {
-		return nil, "", err
+		return none, "", err
 	}
-	if err := inv.CheckUsable(inv.AsOf); err != nil {
-		return nil, "", err
+	if err := inv.CheckUsableAsRead(); err != nil {
+		return none, "", err
 	}
 	return inv, token, nil
+}
+
+// newLoginFromForm reads the name and password of a sign-up form reached
+// by a mailed link. The visitor is not signed in, so the password is
+// hashed in the anonymous share of the hasher, and only once everything
+// else is valid.
+func (s *site) newLoginFromForm(r *http.Request, name string) (roster.NewUser, error) {
+	var nu roster.NewUser
+	var err error
+	nu.Name, err = roster.NormalizeName("name", name)
+	pw := r.PostFormValue("password")
+	if err == nil {
+		err = s.CheckPassword(pw)
+	}
+	if err == nil {
+		nu.PasswordHash, err = s.Hasher.HashAnonymous(r.Context(), pw)
+	}
+	return nu, err
 }
 
 // invitationSummary is what the invitee is shown about inv.
@@ -63,7 +87,7 @@ func invitationSummary(inv *roster.Invitation, token string) *templates.Invitati
 // and the next step for this visitor: sign up, sign in, accept or decline,
 // or sign out when signed in as someone else.
 func (s *inviteePages) inviteLanding(w http.ResponseWriter, r *http.Request) error {
-	inv, token, err := s.invitationFromLink(r)
+	inv, token, err := fromLink(r, s.store.InvitationByToken)
 	if err != nil {
 		return err
 	}
@@ -93,7 +117,7 @@ func (s *inviteePages) inviteLanding(w http.ResponseWriter, r *http.Request) err
 // inviteSignUp creates a login for the invited email (fixed: the link proves
 // it) and joins the account, in one transaction.
 func (s *inviteePages) inviteSignUp(w http.ResponseWriter, r *http.Request) error {
-	inv, token, err := s.invitationFromLink(r)
+	inv, token, err := fromLink(r, s.store.InvitationByToken)
 	if err != nil {
 		return err
 	}
@@ -102,15 +126,7 @@ func (s *inviteePages) inviteSignUp(w http.ResponseWriter, r *http.Request) erro
 		return nil
 	}
 	f := templates.SignUpForm{Invitation: invitationSummary(inv, token), Action: templates.InviteSignUpPath(token), Name: r.PostFormValue("name")}
-	var nu roster.NewUser
-	nu.Name, err = roster.NormalizeName("name", f.Name)
-	pw := r.PostFormValue("password")
-	if err == nil {
-		err = s.CheckPassword(pw)
-	}
-	if err == nil {
-		nu.PasswordHash, err = s.Hasher.HashAnonymous(r.Context(), pw)
-	}
+	nu, err := s.newLoginFromForm(r, f.Name)
 	var u *roster.User
 	switch {
 	case err != nil:

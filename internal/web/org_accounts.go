@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
 	"roster/internal/roster"
@@ -202,14 +203,10 @@ func (s *orgPages) changeOwner(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !confirmed(r) {
-		s.render(w, r, http.StatusOK, templates.OrgChangeOwnerConfirm(s.chrome(r), ma, next, nil))
-		return nil
-	}
-	if err := s.reverifyPassword(r, r.PostFormValue("password")); err != nil {
-		return s.formError(w, r, err, func(errs templates.Errors) {
-			s.render(w, r, httpStatus(err), templates.OrgChangeOwnerConfirm(s.chrome(r), ma, next, errs))
-		})
+	if ok, err := s.passwordConfirmed(w, r, s.store, func(errs templates.Errors) templ.Component {
+		return templates.OrgChangeOwnerConfirm(s.chrome(r), ma, next, errs)
+	}); !ok {
+		return err
 	}
 	change, err := s.store.ChangeAccountOwner(r.Context(), org, ma.Account.SID, next.User.SID, s.origin(r, "Change Ownership"))
 	if err != nil {
@@ -218,20 +215,6 @@ func (s *orgPages) changeOwner(w http.ResponseWriter, r *http.Request) error {
 	s.flash(r, templates.FlashOwnerChanged(change.Target.Name, change.Account.Name, change.Other.Name))
 	http.Redirect(w, r, templates.OrgAccountsPath(org.Organization.SID), http.StatusSeeOther)
 	return nil
-}
-
-// reverifyPassword re-checks the caller's password, throttled like sign-in.
-func (s *orgPages) reverifyPassword(r *http.Request, pw string) error {
-	u := currentUser(r)
-	return s.guardPassword(r, u.Email, func() (bool, error) {
-		hash, err := s.store.PasswordHash(r.Context(), u.ID)
-		if err != nil {
-			return false, err
-		}
-		return s.Hasher.Verify(r.Context(), hash, pw)
-	},
-		&roster.Error{Code: roster.ETOOMANY, Field: "password", Message: "Too many wrong passwords. Wait 15 minutes and try again, or sign out and reset your password."},
-		roster.FieldErrorf("password", "That's not your password. Enter the password you sign in with."))
 }
 
 // audit is the organization's audit log: its own events and its managed
@@ -320,14 +303,10 @@ func (s *orgPages) transfer(w http.ResponseWriter, r *http.Request) error {
 	if err := authorizeOrg(r, roster.OrgActTransfer, t, ""); err != nil {
 		return err
 	}
-	if !confirmed(r) {
-		s.render(w, r, http.StatusOK, templates.OrgTransferConfirm(s.chrome(r), t, nil))
-		return nil
-	}
-	if err := s.reverifyPassword(r, r.PostFormValue("password")); err != nil {
-		return s.formError(w, r, err, func(errs templates.Errors) {
-			s.render(w, r, httpStatus(err), templates.OrgTransferConfirm(s.chrome(r), t, errs))
-		})
+	if ok, err := s.passwordConfirmed(w, r, s.store, func(errs templates.Errors) templ.Component {
+		return templates.OrgTransferConfirm(s.chrome(r), t, errs)
+	}); !ok {
+		return err
 	}
 	change, err := s.store.TransferOrganization(r.Context(), org, t.User.SID, s.origin(r, "Transfer organization"))
 	if err != nil {

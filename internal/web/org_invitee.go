@@ -33,28 +33,12 @@ func (s *orgInviteePages) routes(r chi.Router) {
 	r.Post("/organization-invitations/{OrgInvitationSid}/decline", s.handle(s.myDecline))
 }
 
-// fromLink loads the invitation of the URL's token and refuses links that
-// are unknown, expired, revoked or used.
-func (s *orgInviteePages) fromLink(r *http.Request) (*roster.OrgInvitation, string, error) {
-	token := chi.URLParam(r, "token")
-	inv, err := s.store.OrgInvitationByToken(r.Context(), token)
-	if roster.ErrorCode(err) == roster.ENOTFOUND {
-		return nil, "", errBadInviteLink
-	} else if err != nil {
-		return nil, "", err
-	}
-	if err := inv.CheckUsable(inv.AsOf); err != nil {
-		return nil, "", err
-	}
-	return inv, token, nil
-}
-
 // landing shows who invited whom to which organization, and the next step
 // for this visitor: sign up, sign in, accept or decline; sign out when
 // signed in as someone else; or why a login managed by another
 // organization can't join.
 func (s *orgInviteePages) landing(w http.ResponseWriter, r *http.Request) error {
-	inv, token, err := s.fromLink(r)
+	inv, token, err := fromLink(r, s.store.OrgInvitationByToken)
 	if err != nil {
 		return err
 	}
@@ -93,7 +77,7 @@ func (s *orgInviteePages) landing(w http.ResponseWriter, r *http.Request) error 
 // signUp creates a login for the invited email (fixed: the link proves it)
 // that is a managed user from the start.
 func (s *orgInviteePages) signUp(w http.ResponseWriter, r *http.Request) error {
-	inv, token, err := s.fromLink(r)
+	inv, token, err := fromLink(r, s.store.OrgInvitationByToken)
 	if err != nil {
 		return err
 	}
@@ -102,15 +86,7 @@ func (s *orgInviteePages) signUp(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	p := templates.JoinPage{Invitation: inv, Token: token, Name: r.PostFormValue("name")}
-	var nu roster.NewUser
-	nu.Name, err = roster.NormalizeName("name", p.Name)
-	pw := r.PostFormValue("password")
-	if err == nil {
-		err = s.CheckPassword(pw)
-	}
-	if err == nil {
-		nu.PasswordHash, err = s.Hasher.HashAnonymous(r.Context(), pw)
-	}
+	nu, err := s.newLoginFromForm(r, p.Name)
 	var u *roster.User
 	switch {
 	case err != nil:

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
 	"roster/internal/roster"
@@ -106,14 +107,10 @@ func (s *ownershipPages) transfer(w http.ResponseWriter, r *http.Request) error 
 	if err := authorize(roster.ActTransfer, actor, target, nil); err != nil {
 		return err
 	}
-	if !confirmed(r) {
-		s.render(w, r, http.StatusOK, templates.TransferConfirm(s.chrome(r), target, nil))
-		return nil
-	}
-	if err := s.reverifyPassword(r, r.PostFormValue("password")); err != nil {
-		return s.formError(w, r, err, func(errs templates.Errors) {
-			s.render(w, r, httpStatus(err), templates.TransferConfirm(s.chrome(r), target, errs))
-		})
+	if ok, err := s.passwordConfirmed(w, r, s.store, func(errs templates.Errors) templ.Component {
+		return templates.TransferConfirm(s.chrome(r), target, errs)
+	}); !ok {
+		return err
 	}
 	change, err := s.store.TransferOwnership(r.Context(), actor, target.User.SID, s.origin(r, "Transfer ownership"))
 	if err != nil {
@@ -122,19 +119,4 @@ func (s *ownershipPages) transfer(w http.ResponseWriter, r *http.Request) error 
 	s.flash(r, templates.FlashTransferred(change.Target.Name, change.Account.Name))
 	http.Redirect(w, r, templates.AccountURL(actor.Account.SID), http.StatusSeeOther)
 	return nil
-}
-
-// reverifyPassword re-checks the signed-in user's password, throttled like
-// sign-in.
-func (s *ownershipPages) reverifyPassword(r *http.Request, pw string) error {
-	u := currentUser(r)
-	return s.guardPassword(r, u.Email, func() (bool, error) {
-		hash, err := s.store.PasswordHash(r.Context(), u.ID)
-		if err != nil {
-			return false, err
-		}
-		return s.Hasher.Verify(r.Context(), hash, pw)
-	},
-		&roster.Error{Code: roster.ETOOMANY, Field: "password", Message: "Too many wrong passwords. Wait 15 minutes and try again, or sign out and reset your password."},
-		roster.FieldErrorf("password", "That's not your password. Enter the password you sign in with."))
 }

@@ -106,16 +106,10 @@ func (s *passwordPages) reset(w http.ResponseWriter, r *http.Request) error {
 // session of the user ends, and they are mailed that it changed.
 func (s *passwordPages) changePassword(w http.ResponseWriter, r *http.Request) error {
 	u := currentUser(r)
-	current, pw := r.PostFormValue("current_password"), r.PostFormValue("password")
+	pw := r.PostFormValue("password")
 	err := s.CheckPassword(pw)
 	if err == nil {
-		err = s.guardPassword(r, u.Email, func() (bool, error) {
-			hash, err := s.store.PasswordHash(r.Context(), u.ID)
-			if err != nil {
-				return false, err
-			}
-			return s.Hasher.Verify(r.Context(), hash, current)
-		}, errCurrentPasswordThrottled, errWrongCurrentPassword)
+		err = s.reverifyPassword(r, s.store, "current_password")
 	}
 	var hash string
 	if err == nil {
@@ -138,9 +132,3 @@ func (s *passwordPages) changePassword(w http.ResponseWriter, r *http.Request) e
 	http.Redirect(w, r, templates.ProfilePath(), http.StatusSeeOther)
 	return nil
 }
-
-var (
-	errWrongCurrentPassword     = roster.FieldErrorf("current_password", "That's not your current password. Enter the password you sign in with, or sign out and reset it.")
-	errCurrentPasswordThrottled = &roster.Error{Code: roster.ETOOMANY, Field: "current_password",
-		Message: "Too many wrong passwords. Wait 15 minutes and try again, or sign out and reset your password."}
-)

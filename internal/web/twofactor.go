@@ -217,16 +217,7 @@ func (s *twoFactorPages) reauthForm(r *http.Request, kind string) (templates.Rea
 // password check is) and then a current second factor (under its own).
 func (s *twoFactorPages) reauthenticate(r *http.Request) error {
 	u := currentUser(r)
-	pw := r.PostFormValue("password")
-	err := s.guardPassword(r, u.Email, func() (bool, error) {
-		hash, err := s.store.PasswordHash(r.Context(), u.ID)
-		if err != nil {
-			return false, err
-		}
-		return s.Hasher.Verify(r.Context(), hash, pw)
-	},
-		&roster.Error{Code: roster.ETOOMANY, Field: "password", Message: "Too many wrong passwords. Wait 15 minutes and try again, or sign out and reset your password."},
-		roster.FieldErrorf("password", "That's not your password. Enter the password you sign in with."))
+	err := s.reverifyPassword(r, s.store, "password")
 	if err != nil {
 		return err
 	}
