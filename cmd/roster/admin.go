@@ -238,10 +238,7 @@ func commandLineOrigin() roster.Origin {
 	if host, err := os.Hostname(); err == nil {
 		who += "@" + host
 	}
-	if who == "" {
-		return roster.Origin{Via: roster.ViaCommandLine}
-	}
-	return roster.Origin{Via: roster.ViaCommandLine + " (" + who + ")"}
+	return roster.CommandLineOrigin(who)
 }
 
 // link is an absolute URL on the configured base.

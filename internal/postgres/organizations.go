@@ -420,6 +420,7 @@ func orgAudit(ctx context.Context, tx pgx.Tx, g *orgGuard, action roster.AuditAc
 // finishOrgChange writes the audit event of an organization change and
 // queues its mails (roster.OrgChangeMails decides who is told).
 func finishOrgChange(ctx context.Context, tx pgx.Tx, g *orgGuard, c *roster.OrgChange, data roster.AuditData, origin roster.Origin) error {
+	c.ByOperator = origin.Operator
 	if err := orgAudit(ctx, tx, g, c.Action, &c.Target, data, origin); err != nil {
 		return err
 	}

@@ -359,4 +359,7 @@ type OrgChange struct {
 	Organization Organization
 	Actor        User
 	Target       User
+	// ByOperator: the change was made on the command line (Origin.Operator);
+	// the Actor is whose authority it used, not who acted.
+	ByOperator bool
 }
