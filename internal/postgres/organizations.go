@@ -28,10 +28,10 @@ import (
 
 const orgColumns = `o.id, o.sid, o.name, o.created_at,
 	(SELECT count(*) FROM organization_members c WHERE c.organization_id = o.id),
-	(SELECT count(*) FROM accounts c WHERE c.organization_id = o.id), o.require_two_factor`
+	(SELECT count(*) FROM accounts c WHERE c.organization_id = o.id), o.require_two_factor, o.audit_retention_months`
 
 func orgDest(o *roster.Organization) []any {
-	return []any{&o.ID, &o.SID, &o.Name, &o.CreatedAt, &o.MemberCount, &o.AccountCount, &o.RequireTwoFactor}
+	return []any{&o.ID, &o.SID, &o.Name, &o.CreatedAt, &o.MemberCount, &o.AccountCount, &o.RequireTwoFactor, &o.AuditRetentionMonths}
 }
 
 const orgMemberColumns = orgColumns + `, ` + userColumns + `, om.role, om.created_at, u.deactivated_at`

@@ -75,7 +75,7 @@ var OrgAuditActions = []AuditAction{
 	AuditOrgPasswordReset, AuditOrgTwoFactorReset, AuditOrgUserRemoved, AuditOrgIndependentRemoved,
 	AuditOrgTwoFactorRequired, AuditOrgTwoFactorOptional,
 	AuditOrgAccountCreated, AuditOrgAccountMovedIn, AuditOrgAccountMovedOut, AuditOrgAccountOwnerChanged,
-	AuditOrgImportStarted,
+	AuditOrgImportStarted, AuditExported, AuditRetentionChanged,
 	AuditInvitationSent, AuditInvitationResent, AuditInvitationRevoked,
 	AuditInvitationAccepted, AuditInvitationDeclined,
 	AuditMemberAdded, AuditRolesChanged, AuditMemberRemoved, AuditMemberLeft, AuditOwnershipTransfer,
