@@ -304,7 +304,7 @@ type jsonEvent struct {
 		After  []string `json:"after"`
 	} `json:"roles"`
 	Where *jsonWhere `json:"where,omitempty"`
-	From struct {
+	From  struct {
 		Address string `json:"address"`
 		Via     string `json:"via"`
 	} `json:"from"`
