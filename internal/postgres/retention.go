@@ -157,15 +157,6 @@ func (db *DB) RunAuditRetention(ctx context.Context, every time.Duration, log *s
 	}
 }
 
-// OrgAuditRetention returns how many months the organization keeps its own
-// audit events.
-func (db *DB) OrgAuditRetention(ctx context.Context, orgID int64) (_ int, err error) {
-	defer wrap(&err, "OrgAuditRetention")
-	var months int
-	err = db.Pool.QueryRow(ctx, `SELECT audit_retention_months FROM organizations WHERE id = $1`, orgID).Scan(&months)
-	return months, mapError(err)
-}
-
 // SetOrgAuditRetention changes how many months the organization keeps its
 // own audit events (those of its managed accounts follow each account's
 // setting). The Organization Owner and Administrators may, as for the

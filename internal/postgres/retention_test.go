@@ -216,8 +216,8 @@ func TestOrgAuditRetention(t *testing.T) {
 	f.manage(roster.OrgAdministrator, "ada")
 	f.manage(roster.OrgManaged, "dev")
 	acct := f.managedAccount(map[string]roster.RoleSet{"olive": {roster.Owner}})
-	if n, err := db.OrgAuditRetention(ctx, f.org.ID); err != nil || n != roster.DefaultAuditRetentionMonths {
-		t.Fatalf("default retention %d (%v), want %d", n, err, roster.DefaultAuditRetentionMonths)
+	if n := f.actor("olive").Organization.AuditRetentionMonths; n != roster.DefaultAuditRetentionMonths {
+		t.Fatalf("default retention %d, want %d", n, roster.DefaultAuditRetentionMonths)
 	}
 	count := func(action string) int {
 		return f.count(`SELECT count(*) FROM audit_events WHERE organization_id = $1 AND action = $2`, f.org.ID, action)
