@@ -373,6 +373,13 @@ type orgGuard struct {
 // that lock, and asks roster.AuthorizeOrg. An actor who lost their role or
 // was deactivated meanwhile is refused as not found, as on their next page.
 func guardOrg(ctx context.Context, tx pgx.Tx, act roster.OrgAction, orgID, actorID int64, targetSID string, t roster.OrgTarget) (*orgGuard, error) {
+	return guardOrgAs(ctx, tx, act, orgID, actorID, targetSID, t, false)
+}
+
+// guardOrgAs is guardOrg; standIn is the operator (the command line) acting
+// with the actor's authority: the actor's own login being deactivated does
+// not stop them, as it is not the actor who acts.
+func guardOrgAs(ctx context.Context, tx pgx.Tx, act roster.OrgAction, orgID, actorID int64, targetSID string, t roster.OrgTarget, standIn bool) (*orgGuard, error) {
 	var g orgGuard
 	if err := tx.QueryRow(ctx, `SELECT o.id FROM organizations o WHERE o.id = $1 FOR NO KEY UPDATE`, orgID).Scan(&g.org.ID); err != nil {
 		return nil, mapError(err)
@@ -402,7 +409,11 @@ func guardOrg(ctx context.Context, tx pgx.Tx, act roster.OrgAction, orgID, actor
 			t.User = &m
 		}
 	}
-	if err := roster.AuthorizeOrg(act, g.actor.Member(), t); err != nil {
+	actor := g.actor.Member()
+	if standIn {
+		actor.Deactivated = false
+	}
+	if err := roster.AuthorizeOrg(act, actor, t); err != nil {
 		return nil, err
 	}
 	return &g, nil
@@ -465,25 +476,33 @@ func (db *DB) TransferOrganization(ctx context.Context, actor *roster.OrgMembers
 		if err != nil {
 			return err
 		}
-		if err := checkActiveLocked(ctx, tx, g.target.User.ID); err != nil {
-			return err
-		}
-		// Demote first: the one-Owner index allows no instant with two.
-		if _, err := tx.Exec(ctx, `UPDATE organization_members SET role = 'administrator', updated_at = now() WHERE organization_id = $1 AND user_id = $2`,
-			g.org.ID, g.actor.User.ID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE organization_members SET role = 'owner', updated_at = now() WHERE organization_id = $1 AND user_id = $2`,
-			g.org.ID, g.target.User.ID); err != nil {
-			return err
-		}
-		c = g.change(roster.AuditOrgTransferred)
-		return finishOrgChange(ctx, tx, g, c, roster.AuditData{FormerOwner: g.actor.User.Email}, origin)
+		c, err = transferOrgLocked(ctx, tx, g, origin)
+		return err
 	})
 	if err != nil {
 		return nil, mapError(err)
 	}
 	return c, nil
+}
+
+// transferOrgLocked makes g's target, who must be active, the Organization
+// Owner and g's actor an Organization Administrator, once the gate allowed
+// it, with its audit event and mail.
+func transferOrgLocked(ctx context.Context, tx pgx.Tx, g *orgGuard, origin roster.Origin) (*roster.OrgChange, error) {
+	if err := checkActiveLocked(ctx, tx, g.target.User.ID); err != nil {
+		return nil, err
+	}
+	// Demote first: the one-Owner index allows no instant with two.
+	if _, err := tx.Exec(ctx, `UPDATE organization_members SET role = 'administrator', updated_at = now() WHERE organization_id = $1 AND user_id = $2`,
+		g.org.ID, g.actor.User.ID); err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE organization_members SET role = 'owner', updated_at = now() WHERE organization_id = $1 AND user_id = $2`,
+		g.org.ID, g.target.User.ID); err != nil {
+		return nil, err
+	}
+	c := g.change(roster.AuditOrgTransferred)
+	return c, finishOrgChange(ctx, tx, g, c, roster.AuditData{FormerOwner: g.actor.User.Email}, origin)
 }
 
 // SetOrgRole makes a managed user an Organization Administrator, or takes
