@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -104,14 +106,31 @@ func adminGroups() map[string]string {
 		"user":       "logins: create, show, reset a password, deactivate, reactivate",
 		"account":    "accounts: list, show, transfer ownership",
 		"invitation": "invitations: list, revoke",
+		"organization": "organizations: list, show, transfer; their managed users (organization user …) " +
+			"and invitations (organization invitation …)",
+		"organization user":       "an organization's managed users: list, deactivate, reactivate, reset a password, remove",
+		"organization invitation": "an organization's invitations: list, revoke",
 	}
+}
+
+// subgroups are the groups within group ("organization user"), by name.
+func subgroups(group string) []string {
+	var out []string
+	for g := range adminGroups() {
+		if sub, ok := strings.CutPrefix(g, group+" "); ok {
+			out = append(out, sub)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 const adminFooter = `
 Every command takes -json (print JSON instead of text) and -database-url
-(default DATABASE_URL). Commands that mail take -base-url (default
-ROSTER_BASE_URL) for the links. Changes are recorded in each account's audit
-log as coming from the command line.
+(default DATABASE_URL). Changes are recorded in each account's (or
+organization's) audit log as coming from the command line, with no actor;
+organization commands act with the Organization Owner's authority, under
+the Admin Center's rules.
 
 Exit codes: 0 done, 1 failure (e.g. the database can't be reached), 2 usage,
 3 not found, 4 refused by a rule (e.g. already deactivated, not a member).`
@@ -119,8 +138,12 @@ Exit codes: 0 done, 1 failure (e.g. the database can't be reached), 2 usage,
 // runAdmin runs `roster GROUP COMMAND [flags] [args]`.
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	group := args[0]
+	// A subgroup's commands: "organization user list".
+	if len(args) > 1 && slices.Contains(subgroups(group), args[1]) {
+		group, args = group+" "+args[1], args[1:]
+	}
 	var cmds []*adminCommand
-	for _, c := range adminCommands() {
+	for _, c := range append(adminCommands(), orgCommands()...) {
 		if c.group == group {
 			cmds = append(cmds, c)
 		}
@@ -130,6 +153,9 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, c := range cmds {
 			fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, c.args, c.summary)
+		}
+		for _, sub := range subgroups(group) {
+			fmt.Fprintf(tw, "  %s <command>\t%s (see 'roster %s %s -h')\n", sub, adminGroups()[group+" "+sub], group, sub)
 		}
 		tw.Flush()
 		fmt.Fprintf(w, "\nRun 'roster %s <command> -h' for its flags.\n%s\n", group, adminFooter)
@@ -238,10 +264,7 @@ func commandLineOrigin() roster.Origin {
 	if host, err := os.Hostname(); err == nil {
 		who += "@" + host
 	}
-	if who == "" {
-		return roster.Origin{Via: roster.ViaCommandLine}
-	}
-	return roster.Origin{Via: roster.ViaCommandLine + " (" + who + ")"}
+	return roster.CommandLineOrigin(who)
 }
 
 // link is an absolute URL on the configured base.

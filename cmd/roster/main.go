@@ -56,6 +56,7 @@ commands:
   user         logins: create, show, reset-password, deactivate, reactivate
   account      accounts: list, show, transfer
   invitation   invitations: list, revoke
+  organization organizations: list, show, transfer; their managed users and invitations
 
 Run 'roster <command> -h' for the flags of a command.`
 
@@ -91,7 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrateOnly(ctx, cfg, stdout)
 	case "mailcatcher":
 		return runMailcatcher(ctx, args[1:], stdout, stderr)
-	case "user", "account", "invitation":
+	case "user", "account", "invitation", "organization":
 		return runAdmin(ctx, args, getenv, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)

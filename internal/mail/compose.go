@@ -224,15 +224,24 @@ func (c Composer) rolesChanged(d roster.MailData) (string, string, templ.Compone
 		templates.EmailRolesChanged(d.Name, account, d.ActorName, before, after, link)
 }
 
-// ownershipGiven goes to the former Owner, now an Administrator.
+// ownershipGiven goes to the former Owner, now an Administrator. They
+// transferred it, unless the operator did on the command line.
 func (c Composer) ownershipGiven(d roster.MailData) (string, string, templ.Component) {
 	account := orDefault(d.AccountName, "an account")
 	newOwner := orDefault(d.OtherName, "Another member")
 	link := c.accountLink(d)
+	subject := "You transferred ownership of " + account
 	text := greeting(d.Name) + fmt.Sprintf(
 		"%s is now the Owner of the account %s. You are an Administrator of it.\n\nIf you didn't do this, contact %s at once.\n",
-		newOwner, account, newOwner) + fmt.Sprintf("\nOpen %s: %s\n", account, link)
-	return "You transferred ownership of " + account, text, templates.EmailOwnershipGiven(d.Name, account, newOwner, link)
+		newOwner, account, newOwner)
+	if d.ByOperator {
+		subject = "You are no longer the Owner of " + account
+		text = greeting(d.Name) + fmt.Sprintf(
+			"%s is now the Owner of the account %s. The change was made on Roster's command line, by whoever runs Roster for you. You are an Administrator of it.\n\nIf you didn't ask for this, contact them at once.\n",
+			newOwner, account)
+	}
+	text += fmt.Sprintf("\nOpen %s: %s\n", account, link)
+	return subject, text, templates.EmailOwnershipGiven(d.Name, account, newOwner, link, d.ByOperator)
 }
 
 // ownershipReceived goes to the new Owner.
@@ -240,10 +249,14 @@ func (c Composer) ownershipReceived(d roster.MailData) (string, string, templ.Co
 	account := orDefault(d.AccountName, "an account")
 	former := orDefault(d.OtherName, "The former Owner")
 	link := c.accountLink(d)
+	how := fmt.Sprintf("%s transferred ownership of the account %s to you.", former, account)
+	if d.ByOperator {
+		how = fmt.Sprintf("You were made the Owner of the account %s on Roster's command line, by whoever runs Roster.", account)
+	}
 	text := greeting(d.Name) + fmt.Sprintf(
-		"%s transferred ownership of the account %s to you. %s is now an Administrator of it.\n\nAs the Owner you can manage every user, change the account's settings, and transfer ownership to another member.\n",
-		former, account, former) + fmt.Sprintf("\nOpen %s: %s\n", account, link)
-	return "You are now the Owner of " + account, text, templates.EmailOwnershipReceived(d.Name, account, former, link)
+		"%s %s is now an Administrator of it.\n\nAs the Owner you can manage every user, change the account's settings, and transfer ownership to another member.\n",
+		how, former) + fmt.Sprintf("\nOpen %s: %s\n", account, link)
+	return "You are now the Owner of " + account, text, templates.EmailOwnershipReceived(d.Name, account, former, link, d.ByOperator)
 }
 
 // orgInvitation invites someone to become a managed user, maybe with an
@@ -313,17 +326,25 @@ func (c Composer) reactivated(d roster.MailData) (string, string, templ.Componen
 	return "Your Roster login was reactivated", b.String(), templates.EmailReactivated(d.Name, org, d.ActorName, link)
 }
 
+// orgTransferred goes to the new Organization Owner. The former Owner made
+// them Owner (ActorName), unless the operator did on the command line
+// (ByOperator, with the former Owner as OtherName).
 func (c Composer) orgTransferred(d roster.MailData) (string, string, templ.Component) {
 	org := orDefault(d.OrganizationName, "an organization")
 	former := orDefault(d.ActorName, "The former Owner")
+	how := fmt.Sprintf("%s made you the Owner of the organization %s.", former, org)
+	if d.ByOperator {
+		former = orDefault(d.OtherName, "The former Owner")
+		how = fmt.Sprintf("You were made the Owner of the organization %s on Roster's command line, by whoever runs Roster.", org)
+	}
 	link := c.link(templates.AccountsPath())
 	if d.OrganizationSID != "" {
 		link = c.link(templates.OrganizationURL(d.OrganizationSID))
 	}
 	text := greeting(d.Name) + fmt.Sprintf(
-		"%s made you the Owner of the organization %s. %s is now an Organization Administrator.\n\nAs the Organization Owner you run its Admin Center, and only you can transfer the organization.\n",
-		former, org, former) + fmt.Sprintf("\nOpen the Admin Center: %s\n", link)
-	return "You are now the Owner of " + org, text, templates.EmailOrgTransferred(d.Name, org, former, link)
+		"%s %s is now an Organization Administrator.\n\nAs the Organization Owner you run its Admin Center, and only you can transfer the organization.\n",
+		how, former) + fmt.Sprintf("\nOpen the Admin Center: %s\n", link)
+	return "You are now the Owner of " + org, text, templates.EmailOrgTransferred(d.Name, org, former, link, d.ByOperator)
 }
 
 func (c Composer) accessGranted(d roster.MailData) (string, string, templ.Component) {

@@ -229,6 +229,54 @@ func TestComposeOrganizationMails(t *testing.T) {
 	}
 }
 
+// A transfer made on the command line (roster account transfer, roster
+// organization transfer) is worded as the operator's doing: the former
+// Owner did not transfer anything, and the new Owner is not told they did.
+func TestComposeTransfersByOperator(t *testing.T) {
+	acme := roster.Account{ID: 7, SID: "AC1", Name: "Acme"}
+	group := roster.Organization{ID: 4, SID: "OR1", Name: "Acme Group"}
+	ada := roster.User{ID: 1, Name: "Ada", Email: "ada@example.com"}
+	bob := roster.User{ID: 2, Name: "Bob", Email: "bob@example.com"}
+	account := roster.MemberChangeMails(roster.MemberChange{Action: roster.AuditOwnershipTransfer, Account: acme, Actor: ada, Target: bob,
+		Before: roster.RoleSet{roster.Administrator}, After: roster.RoleSet{roster.Owner}, ByOperator: true})
+	org := roster.OrgChangeMails(roster.OrgChange{Action: roster.AuditOrgTransferred, Organization: group, Actor: ada, Target: bob, ByOperator: true})
+	if len(account) != 2 || len(org) != 1 {
+		t.Fatalf("an operator's transfers mail %d and %d people", len(account), len(org))
+	}
+	for _, tc := range []struct {
+		name, subject string
+		mail          roster.Mail
+		says          []string
+	}{
+		{"account, to the former Owner", "You are no longer the Owner of Acme", account[0],
+			[]string{"Hi Ada,", "Bob", "is now the Owner", "Roster's command line", "You are an Administrator", "If you didn't ask for this"}},
+		{"account, to the new Owner", "You are now the Owner of Acme", account[1],
+			[]string{"Hi Bob,", "You were made the Owner", "Roster's command line", "Ada is now an Administrator"}},
+		{"organization, to the new Owner", "You are now the Owner of Acme Group", org[0],
+			[]string{"Hi Bob,", "You were made the Owner of the organization", "Roster's command line", "Ada is now an Organization Administrator"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := composer.Compose(tc.mail)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Subject != tc.subject {
+				t.Errorf("subject %q, want %q", m.Subject, tc.subject)
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(m.Text, s) || !strings.Contains(m.HTML, s) {
+					t.Errorf("a part lacks %q:\n%s\n%s", s, m.Text, m.HTML)
+				}
+			}
+			for _, bad := range []string{"You transferred", "Ada transferred", "Ada made you"} {
+				if strings.Contains(m.Text, bad) || strings.Contains(m.HTML, bad) {
+					t.Errorf("says %q though the operator acted:\n%s", bad, m.Text)
+				}
+			}
+		})
+	}
+}
+
 // Names are typed by people: they are escaped in the HTML part and cannot
 // break the Subject header.
 func TestComposeEscapes(t *testing.T) {

@@ -25,6 +25,9 @@ import (
 var (
 	SignInResults    = []string{"success", "failure", "throttled"}
 	InvitationEvents = []string{"sent", "resent", "accepted", "declined", "revoked"}
+	// InvitationScopes says what an invitation is to: an account, or an
+	// organization (to become its managed user).
+	InvitationScopes = []string{"account", "organization"}
 	MailResults      = []string{"sent", "retry", "failed"}
 )
 
@@ -72,14 +75,16 @@ func New() *Metrics {
 		}, []string{"result"}),
 		invitations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "roster_invitations_total",
-			Help: "Invitation events through the console: sent, resent, accepted, declined and revoked.",
-		}, []string{"event"}),
+			Help: "Invitation events through the console: sent, resent, accepted, declined and revoked, by scope: to an account, or to an organization. Sum over scope for every invitation.",
+		}, []string{"event", "scope"}),
 	}
 	for _, r := range SignInResults {
 		m.signIns.WithLabelValues(r)
 	}
 	for _, e := range InvitationEvents {
-		m.invitations.WithLabelValues(e)
+		for _, s := range InvitationScopes {
+			m.invitations.WithLabelValues(e, s)
+		}
 	}
 	for _, r := range MailResults {
 		m.mailSends.WithLabelValues(r)
@@ -130,12 +135,13 @@ func (m *Metrics) SignIn(result string) {
 	m.signIns.WithLabelValues(result).Inc()
 }
 
-// Invitation counts an invitation event (see InvitationEvents).
-func (m *Metrics) Invitation(event string) {
+// Invitation counts an invitation event (see InvitationEvents) of a scope
+// (see InvitationScopes).
+func (m *Metrics) Invitation(scope, event string) {
 	if m == nil {
 		return
 	}
-	m.invitations.WithLabelValues(event).Inc()
+	m.invitations.WithLabelValues(event, scope).Inc()
 }
 
 // MailResult counts a delivery attempt by result (see MailResults), and

@@ -137,7 +137,7 @@ func TestNilMetricsCountNothing(t *testing.T) {
 	m.RequestStarted()
 	m.RequestFinished("/", "GET", 200, time.Millisecond)
 	m.SignIn("success")
-	m.Invitation("sent")
+	m.Invitation("organization", "sent")
 	m.MailResult("sent")
 	m.WatchOutbox(nil)
 	m.WatchPool(nil)

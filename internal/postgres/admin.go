@@ -325,7 +325,7 @@ func (db *DB) AdminTransferOwnership(ctx context.Context, accountSID, newOwner s
 			return err
 		}
 		change = &roster.MemberChange{Action: roster.AuditOwnershipTransfer, Account: g.account, Actor: g.actor.User, Target: g.target.User,
-			Before: g.target.Roles, After: roster.RoleSet{roster.Owner}}
+			Before: g.target.Roles, After: roster.RoleSet{roster.Owner}, ByOperator: origin.Operator}
 		if err := writeAudit(ctx, tx, auditEntry{
 			AccountID: g.account.ID, Action: change.Action, TargetID: &g.target.User.ID, TargetEmail: g.target.User.Email,
 			RolesBefore: change.Before, RolesAfter: change.After, Origin: origin,

@@ -35,9 +35,15 @@ func nullableRoles(r roster.RoleSet) []string {
 }
 
 // writeAudit appends an event. The actor's email is copied so the log reads
-// the same after people change. An event in a managed account also carries
+// the same after people change; an operator's event (Origin.Operator) has no
+// actor. An event in a managed account also carries
 // its organization, so that the organization's log shows it.
 func writeAudit(ctx context.Context, tx pgx.Tx, e auditEntry) error {
+	if e.Origin.Operator {
+		// The member whose authority the rules checked did not act: the
+		// operator did, and Via names them.
+		e.ActorID = nil
+	}
 	var data []byte
 	if e.Data != nil {
 		var err error

@@ -376,6 +376,7 @@ func (db *DB) TransferOwnership(ctx context.Context, actor *roster.Membership, t
 // finishChange writes the audit event and queues the mails of a change
 // (roster.MemberChangeMails decides who is told), in its transaction.
 func finishChange(ctx context.Context, tx pgx.Tx, c *roster.MemberChange, origin roster.Origin) error {
+	c.ByOperator = origin.Operator
 	e := auditEntry{
 		AccountID: c.Account.ID, ActorID: &c.Actor.ID, Action: c.Action, TargetID: &c.Target.ID,
 		TargetEmail: c.Target.Email, RolesBefore: c.Before, RolesAfter: c.After, Origin: origin,

@@ -363,10 +363,14 @@ func (db *DB) RevokeOrgInvitation(ctx context.Context, actor *roster.OrgMembersh
 		if inv.Status != roster.InvitationPending {
 			return roster.Refuse(roster.ECONFLICT, roster.ReasonInvitationClosed).With("status", inv.Status)
 		}
-		if err := closeOrgInvitation(ctx, tx, inv.ID, roster.InvitationRevoked, roster.ClosedRevoked, &g.actor.User.ID); err != nil {
+		by, byName := &g.actor.User.ID, g.actor.User.Name
+		if origin.Operator {
+			by, byName = nil, "" // the operator revoked it, not the Owner
+		}
+		if err := closeOrgInvitation(ctx, tx, inv.ID, roster.InvitationRevoked, roster.ClosedRevoked, by); err != nil {
 			return err
 		}
-		inv.Status, inv.StatusReason, inv.StatusBy = roster.InvitationRevoked, roster.ClosedRevoked, g.actor.User.Name
+		inv.Status, inv.StatusReason, inv.StatusBy = roster.InvitationRevoked, roster.ClosedRevoked, byName
 		return writeAudit(ctx, tx, auditEntry{
 			OrganizationID: &g.org.ID, ActorID: &g.actor.User.ID, Action: roster.AuditOrgInvitationRevoked, TargetEmail: inv.Email,
 			RolesBefore: inv.Roles, Origin: origin,

@@ -28,10 +28,10 @@ import (
 
 const orgColumns = `o.id, o.sid, o.name, o.created_at,
 	(SELECT count(*) FROM organization_members c WHERE c.organization_id = o.id),
-	(SELECT count(*) FROM accounts c WHERE c.organization_id = o.id), o.require_two_factor`
+	(SELECT count(*) FROM accounts c WHERE c.organization_id = o.id), o.require_two_factor, o.audit_retention_months`
 
 func orgDest(o *roster.Organization) []any {
-	return []any{&o.ID, &o.SID, &o.Name, &o.CreatedAt, &o.MemberCount, &o.AccountCount, &o.RequireTwoFactor}
+	return []any{&o.ID, &o.SID, &o.Name, &o.CreatedAt, &o.MemberCount, &o.AccountCount, &o.RequireTwoFactor, &o.AuditRetentionMonths}
 }
 
 const orgMemberColumns = orgColumns + `, ` + userColumns + `, om.role, om.created_at, u.deactivated_at`
@@ -373,6 +373,13 @@ type orgGuard struct {
 // that lock, and asks roster.AuthorizeOrg. An actor who lost their role or
 // was deactivated meanwhile is refused as not found, as on their next page.
 func guardOrg(ctx context.Context, tx pgx.Tx, act roster.OrgAction, orgID, actorID int64, targetSID string, t roster.OrgTarget) (*orgGuard, error) {
+	return guardOrgAs(ctx, tx, act, orgID, actorID, targetSID, t, false)
+}
+
+// guardOrgAs is guardOrg; standIn is the operator (the command line) acting
+// with the actor's authority: the actor's own login being deactivated does
+// not stop them, as it is not the actor who acts.
+func guardOrgAs(ctx context.Context, tx pgx.Tx, act roster.OrgAction, orgID, actorID int64, targetSID string, t roster.OrgTarget, standIn bool) (*orgGuard, error) {
 	var g orgGuard
 	if err := tx.QueryRow(ctx, `SELECT o.id FROM organizations o WHERE o.id = $1 FOR NO KEY UPDATE`, orgID).Scan(&g.org.ID); err != nil {
 		return nil, mapError(err)
@@ -402,7 +409,11 @@ func guardOrg(ctx context.Context, tx pgx.Tx, act roster.OrgAction, orgID, actor
 			t.User = &m
 		}
 	}
-	if err := roster.AuthorizeOrg(act, g.actor.Member(), t); err != nil {
+	actor := g.actor.Member()
+	if standIn {
+		actor.Deactivated = false
+	}
+	if err := roster.AuthorizeOrg(act, actor, t); err != nil {
 		return nil, err
 	}
 	return &g, nil
@@ -420,6 +431,7 @@ func orgAudit(ctx context.Context, tx pgx.Tx, g *orgGuard, action roster.AuditAc
 // finishOrgChange writes the audit event of an organization change and
 // queues its mails (roster.OrgChangeMails decides who is told).
 func finishOrgChange(ctx context.Context, tx pgx.Tx, g *orgGuard, c *roster.OrgChange, data roster.AuditData, origin roster.Origin) error {
+	c.ByOperator = origin.Operator
 	if err := orgAudit(ctx, tx, g, c.Action, &c.Target, data, origin); err != nil {
 		return err
 	}
@@ -464,25 +476,33 @@ func (db *DB) TransferOrganization(ctx context.Context, actor *roster.OrgMembers
 		if err != nil {
 			return err
 		}
-		if err := checkActiveLocked(ctx, tx, g.target.User.ID); err != nil {
-			return err
-		}
-		// Demote first: the one-Owner index allows no instant with two.
-		if _, err := tx.Exec(ctx, `UPDATE organization_members SET role = 'administrator', updated_at = now() WHERE organization_id = $1 AND user_id = $2`,
-			g.org.ID, g.actor.User.ID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE organization_members SET role = 'owner', updated_at = now() WHERE organization_id = $1 AND user_id = $2`,
-			g.org.ID, g.target.User.ID); err != nil {
-			return err
-		}
-		c = g.change(roster.AuditOrgTransferred)
-		return finishOrgChange(ctx, tx, g, c, roster.AuditData{FormerOwner: g.actor.User.Email}, origin)
+		c, err = transferOrgLocked(ctx, tx, g, origin)
+		return err
 	})
 	if err != nil {
 		return nil, mapError(err)
 	}
 	return c, nil
+}
+
+// transferOrgLocked makes g's target, who must be active, the Organization
+// Owner and g's actor an Organization Administrator, once the gate allowed
+// it, with its audit event and mail.
+func transferOrgLocked(ctx context.Context, tx pgx.Tx, g *orgGuard, origin roster.Origin) (*roster.OrgChange, error) {
+	if err := checkActiveLocked(ctx, tx, g.target.User.ID); err != nil {
+		return nil, err
+	}
+	// Demote first: the one-Owner index allows no instant with two.
+	if _, err := tx.Exec(ctx, `UPDATE organization_members SET role = 'administrator', updated_at = now() WHERE organization_id = $1 AND user_id = $2`,
+		g.org.ID, g.actor.User.ID); err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE organization_members SET role = 'owner', updated_at = now() WHERE organization_id = $1 AND user_id = $2`,
+		g.org.ID, g.target.User.ID); err != nil {
+		return nil, err
+	}
+	c := g.change(roster.AuditOrgTransferred)
+	return c, finishOrgChange(ctx, tx, g, c, roster.AuditData{FormerOwner: g.actor.User.Email}, origin)
 }
 
 // SetOrgRole makes a managed user an Organization Administrator, or takes

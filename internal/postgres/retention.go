@@ -59,9 +59,10 @@ func (db *DB) SetAuditRetention(ctx context.Context, actor *roster.Membership, m
 	}))
 }
 
-// PruneAudit deletes the audit events older than their account's retention,
-// oldest first, in transactions of at most retentionBatch events, and
-// returns how many it deleted.
+// PruneAudit deletes the audit events older than their retention, oldest
+// first, in transactions of at most retentionBatch events, and returns how
+// many it deleted. An event in an account follows its account's retention;
+// an organization's own event (one without an account) its organization's.
 //
 // Every instance may run it at the same moment: each batch takes a
 // transaction-level advisory lock, and an instance that finds it taken
@@ -71,7 +72,7 @@ func (db *DB) SetAuditRetention(ctx context.Context, actor *roster.Membership, m
 // This is the only path that can delete audit events. It sets
 // roster.audit_retention for its own transactions, and the append-only
 // trigger lets a DELETE through only with that setting and only for an event
-// older than its account's retention.
+// older than its account's (or organization's) retention.
 func (db *DB) PruneAudit(ctx context.Context) (deleted int64, ran bool, err error) {
 	defer wrap(&err, "PruneAudit")
 	for {
@@ -97,7 +98,27 @@ func (db *DB) PruneAudit(ctx context.Context) (deleted int64, ran bool, err erro
 						LIMIT $1
 					) old
 					LIMIT $1)`, retentionBatch)
+			if err != nil {
+				return err
+			}
 			n = tag.RowsAffected()
+			if n == retentionBatch {
+				return nil // the batch is full; organizations' turn comes
+			}
+			// Then organizations' own events, through (organization_id,
+			// created_at) WHERE account_id IS NULL, in what is left of the
+			// batch.
+			tag, err = tx.Exec(ctx, `
+				DELETE FROM audit_events WHERE id IN (
+					SELECT old.id FROM organizations o CROSS JOIN LATERAL (
+						SELECT e.id FROM audit_events e
+						WHERE e.organization_id = o.id AND e.account_id IS NULL
+						  AND e.created_at < now() - make_interval(months => o.audit_retention_months)
+						ORDER BY e.created_at
+						LIMIT $1
+					) old
+					LIMIT $1)`, retentionBatch-n)
+			n += tag.RowsAffected()
 			return err
 		})
 		if err != nil {
@@ -126,7 +147,7 @@ func (db *DB) RunAuditRetention(ctx context.Context, every time.Duration, log *s
 		case err != nil && ctx.Err() == nil:
 			log.Error("audit retention", "err", err)
 		case n > 0:
-			log.Info("audit retention: deleted events past their account's retention", "deleted", n)
+			log.Info("audit retention: deleted events past their account's or organization's retention", "deleted", n)
 		}
 		select {
 		case <-ctx.Done():
@@ -134,4 +155,34 @@ func (db *DB) RunAuditRetention(ctx context.Context, every time.Duration, log *s
 		case <-t.C:
 		}
 	}
+}
+
+// SetOrgAuditRetention changes how many months the organization keeps its
+// own audit events (those of its managed accounts follow each account's
+// setting). The Organization Owner and Administrators may, as for the
+// organization's other settings: roster.AuthorizeOrg decides under the
+// organization's lock. The change is audited, and a shorter retention takes
+// effect at the retention job's next run.
+func (db *DB) SetOrgAuditRetention(ctx context.Context, actor *roster.OrgMembership, months int, origin roster.Origin) (err error) {
+	defer wrap(&err, "SetOrgAuditRetention(%s)", actor.Organization.SID)
+	if err := roster.CheckAuditRetention(months); err != nil {
+		return err
+	}
+	return mapError(db.inTx(ctx, func(tx pgx.Tx) error {
+		g, err := guardOrg(ctx, tx, roster.OrgActSettings, actor.Organization.ID, actor.User.ID, "", roster.OrgTarget{})
+		if err != nil {
+			return err
+		}
+		var before int
+		if err := tx.QueryRow(ctx, `SELECT audit_retention_months FROM organizations WHERE id = $1`, g.org.ID).Scan(&before); err != nil {
+			return err
+		}
+		if before == months {
+			return nil // nothing changed, nothing to log
+		}
+		if _, err := tx.Exec(ctx, `UPDATE organizations SET audit_retention_months = $2 WHERE id = $1`, g.org.ID, months); err != nil {
+			return err
+		}
+		return orgAudit(ctx, tx, g, roster.AuditRetentionChanged, nil, roster.AuditData{RetentionBefore: before, RetentionAfter: months}, origin)
+	}))
 }

@@ -194,3 +194,67 @@ func TestSetAuditRetentionRules(t *testing.T) {
 		t.Errorf("retention is %d after refused changes", n)
 	}
 }
+
+// oldOrgEvents appends n of the organization's own events (no account),
+// dated months ago.
+func oldOrgEvents(t *testing.T, db *postgres.DB, orgID int64, n, months int, action string) {
+	t.Helper()
+	if _, err := db.Pool.Exec(context.Background(), `
+		INSERT INTO audit_events (organization_id, action, created_at)
+		SELECT $1, $2, now() - make_interval(months => $3) FROM generate_series(1, $4)`,
+		orgID, action, months, n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An organization's own events follow its retention (13 months unless
+// changed), those of its managed accounts their account's; the same job
+// deletes both, and the append-only rule still refuses any other delete.
+func TestOrgAuditRetention(t *testing.T) {
+	f := newOrgFixture(t, "ada", "dev")
+	db, ctx := f.db, context.Background()
+	f.manage(roster.OrgAdministrator, "ada")
+	f.manage(roster.OrgManaged, "dev")
+	acct := f.managedAccount(map[string]roster.RoleSet{"olive": {roster.Owner}})
+	if n := f.actor("olive").Organization.AuditRetentionMonths; n != roster.DefaultAuditRetentionMonths {
+		t.Fatalf("default retention %d, want %d", n, roster.DefaultAuditRetentionMonths)
+	}
+	count := func(action string) int {
+		return f.count(`SELECT count(*) FROM audit_events WHERE organization_id = $1 AND action = $2`, f.org.ID, action)
+	}
+	oldOrgEvents(t, db, f.org.ID, 3, 14, "org-expired")
+	oldOrgEvents(t, db, f.org.ID, 2, 12, "org-kept")
+	oldEvents(t, db, acct.ID, 2, 14, "account-expired") // the account's own 13 months
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM audit_events WHERE action = 'org-expired'`); err == nil {
+		t.Fatal("an ordinary DELETE removed an organization's expired events")
+	}
+
+	deleted, ran, err := db.PruneAudit(ctx)
+	if err != nil || !ran || deleted != 5 {
+		t.Fatalf("PruneAudit: deleted %d, ran %v, err %v; want 5", deleted, ran, err)
+	}
+	if count("org-expired") != 0 || count("org-kept") != 2 || count("account-expired") != 0 {
+		t.Fatalf("left: %d expired, %d young organization events, %d expired account events",
+			count("org-expired"), count("org-kept"), count("account-expired"))
+	}
+
+	// A managed user without an organization role is not let in; an
+	// Organization Administrator may change it, within the bounds.
+	if err := db.SetOrgAuditRetention(ctx, f.actor("dev"), 24, testOrigin); roster.ErrorCode(err) != roster.ENOTFOUND {
+		t.Errorf("a managed user without an organization role: %v, want not found", err)
+	}
+	if err := db.SetOrgAuditRetention(ctx, f.actor("ada"), 121, testOrigin); roster.ErrorCode(err) != roster.EINVALID {
+		t.Errorf("121 months: %v, want invalid", err)
+	}
+	if err := db.SetOrgAuditRetention(ctx, f.actor("ada"), 1, testOrigin); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count(`SELECT count(*) FROM audit_events WHERE organization_id = $1 AND account_id IS NULL AND action = $2
+		AND data->>'retention_before_months' = '13' AND data->>'retention_after_months' = '1' AND actor_id = $3`,
+		f.org.ID, string(roster.AuditRetentionChanged), f.users["ada"]); n != 1 {
+		t.Errorf("%d retention-changed events in the organization's log, want 1", n)
+	}
+	if deleted, _, err := db.PruneAudit(ctx); err != nil || deleted != 2 || count("org-kept") != 0 {
+		t.Fatalf("after shortening to 1 month: deleted %d (%v), %d left", deleted, err, count("org-kept"))
+	}
+}

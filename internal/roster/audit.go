@@ -75,7 +75,7 @@ var OrgAuditActions = []AuditAction{
 	AuditOrgPasswordReset, AuditOrgTwoFactorReset, AuditOrgUserRemoved, AuditOrgIndependentRemoved,
 	AuditOrgTwoFactorRequired, AuditOrgTwoFactorOptional,
 	AuditOrgAccountCreated, AuditOrgAccountMovedIn, AuditOrgAccountMovedOut, AuditOrgAccountOwnerChanged,
-	AuditOrgImportStarted,
+	AuditOrgImportStarted, AuditExported, AuditRetentionChanged,
 	AuditInvitationSent, AuditInvitationResent, AuditInvitationRevoked,
 	AuditInvitationAccepted, AuditInvitationDeclined,
 	AuditMemberAdded, AuditRolesChanged, AuditMemberRemoved, AuditMemberLeft, AuditOwnershipTransfer,
@@ -179,6 +179,12 @@ func (a AuditAction) Label() string {
 type Origin struct {
 	IP  string
 	Via string
+	// Operator marks a change made by whoever runs Roster, from the command
+	// line, with the authority of the member the rules checked (an
+	// account's or organization's Owner): its audit event names no actor,
+	// as that member did not act, and its mails say it was done on
+	// Roster's command line. CommandLineOrigin sets it.
+	Operator bool
 }
 
 // AuditEvent is one entry of an account's audit log.

@@ -41,6 +41,9 @@ type MailData struct {
 	// The organization it concerns, named as it was at the change.
 	OrganizationSID  string `json:"organization_sid,omitempty"`
 	OrganizationName string `json:"organization_name,omitempty"`
+	// ByOperator: whoever runs Roster made the change on its command line.
+	// ActorName is then empty, and the words say who acted.
+	ByOperator bool `json:"by_operator,omitempty"`
 }
 
 // MailKind names why a mail is sent; the composer has a template for each.
@@ -126,6 +129,9 @@ func MemberChangeMails(c MemberChange) []Mail {
 		return nil
 	}
 	base := MailData{AccountSID: c.Account.SID, AccountName: c.Account.Name, ActorName: c.Actor.Name}
+	if c.ByOperator {
+		base.ActorName, base.ByOperator = "", true
+	}
 	to := func(kind MailKind, u User, d MailData) Mail {
 		d.Name = u.Name
 		return Mail{Kind: kind, To: u.Email, AccountID: &c.Account.ID, Data: d}
@@ -174,6 +180,9 @@ func OrgInvitationMail(inv *OrgInvitation, token string) Mail {
 // reset mails its link through UserTokenMail).
 func OrgChangeMails(c OrgChange) []Mail {
 	d := MailData{Name: c.Target.Name, OrganizationSID: c.Organization.SID, OrganizationName: c.Organization.Name, ActorName: c.Actor.Name}
+	if c.ByOperator {
+		d.ActorName, d.ByOperator = "", true
+	}
 	to := func(kind MailKind) []Mail {
 		return []Mail{{Kind: kind, To: c.Target.Email, OrganizationID: &c.Organization.ID, Data: d}}
 	}
@@ -185,6 +194,9 @@ func OrgChangeMails(c OrgChange) []Mail {
 	case AuditOrgUserReactivated:
 		return to(MailReactivated)
 	case AuditOrgTransferred:
+		if c.ByOperator {
+			d.OtherName = c.Actor.Name // the former Owner, who did not act
+		}
 		return to(MailOrgTransferred)
 	case AuditOrgTwoFactorReset:
 		return to(MailTwoFactorReset)

@@ -35,4 +35,7 @@ type MemberChange struct {
 	// Other is the former Owner when the Admin Center changes an account's
 	// Owner (the Actor is then an organization's Owner or Administrator).
 	Other User
+	// ByOperator: the change was made on the command line (Origin.Operator);
+	// the Actor is whose authority it used, not who acted.
+	ByOperator bool
 }

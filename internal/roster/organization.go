@@ -17,6 +17,9 @@ type Organization struct {
 	// factor, in its managed accounts and its Admin Center
 	// (RequiresTwoFactor decides).
 	RequireTwoFactor bool
+	// AuditRetentionMonths is how long the organization keeps its own audit
+	// events (those of its managed accounts follow each account's).
+	AuditRetentionMonths int
 }
 
 // OrgRole is a managed user's role in their organization.
@@ -363,4 +366,7 @@ type OrgChange struct {
 	Organization Organization
 	Actor        User
 	Target       User
+	// ByOperator: the change was made on the command line (Origin.Operator);
+	// the Actor is whose authority it used, not who acted.
+	ByOperator bool
 }

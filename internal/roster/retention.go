@@ -19,3 +19,13 @@ func CheckAuditRetention(months int) error {
 // ViaCommandLine is the audit origin's path for changes made with the
 // roster command rather than the console.
 const ViaCommandLine = "Command line"
+
+// CommandLineOrigin is the origin of a change made with the roster command:
+// Via says so, and who ran it where when known ("root@host"); it is an
+// Operator's change.
+func CommandLineOrigin(who string) Origin {
+	if who == "" {
+		return Origin{Via: ViaCommandLine, Operator: true}
+	}
+	return Origin{Via: ViaCommandLine + " (" + who + ")", Operator: true}
+}

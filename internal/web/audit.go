@@ -56,11 +56,11 @@ func (s *auditPages) routes(r chi.Router) {
 	})
 }
 
-// readAuditFilter reads the audit log's filter; an unknown action is no
-// filter.
-func readAuditFilter(v url.Values) roster.AuditFilter {
+// readAuditFilter reads an audit log's filter; an action not among the
+// log's actions is no filter.
+func readAuditFilter(v url.Values, actions []roster.AuditAction) roster.AuditFilter {
 	f := roster.AuditFilter{Person: strings.TrimSpace(v.Get("person")), Action: roster.AuditAction(v.Get("action"))}
-	if !slices.Contains(roster.AuditActions, f.Action) {
+	if !slices.Contains(actions, f.Action) {
 		f.Action = ""
 	}
 	return f
@@ -77,7 +77,7 @@ func (s *auditPages) audit(w http.ResponseWriter, r *http.Request) error {
 func (s *auditPages) auditPage(w http.ResponseWriter, r *http.Request, status int, f templates.RetentionForm) error {
 	m := currentMembership(r)
 	q := r.URL.Query()
-	filter := readAuditFilter(q)
+	filter := readAuditFilter(q, roster.AuditActions)
 	after := q.Get("after")
 	page, err := s.store.ListAudit(r.Context(), m.Account.ID, filter, after, auditPageSize)
 	if err != nil {
@@ -87,6 +87,7 @@ func (s *auditPages) auditPage(w http.ResponseWriter, r *http.Request, status in
 		return err
 	}
 	f.CanEdit = m.Roles.Can(roster.EditSettings)
+	f.Path = templates.AuditRetentionPath(m.Account.SID)
 	if f.Value == "" {
 		f.Value = strconv.Itoa(f.Months)
 	}
@@ -117,35 +118,49 @@ func (s *auditPages) saveRetention(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// exportAudit streams every event of the current filter as CSV or JSON, as
-// an attachment. The store writes the export's own audit event first, and
-// refuses a caller who may no longer see the log before anything is sent.
-// Once the first byte is out a failure can't become an error page, so the
-// connection is cut instead: the client sees a broken download, never a
-// short file that looks complete.
+// exportAudit streams every event of the account's log of the current
+// filter as CSV or JSON (streamAudit).
 func (s *auditPages) exportAudit(w http.ResponseWriter, r *http.Request) error {
+	m := currentMembership(r)
+	return s.streamAudit(w, r, m.Account.SID, roster.AuditActions, false,
+		func(f roster.AuditFilter, format string, origin roster.Origin, emit func(roster.AuditEvent) error) error {
+			return s.store.ExportAudit(r.Context(), m, f, format, origin, emit)
+		})
+}
+
+// auditExporter is a store's export of one audit log (ExportAudit,
+// ExportOrgAudit): it records the export, then calls emit for each event.
+type auditExporter func(f roster.AuditFilter, format string, origin roster.Origin, emit func(roster.AuditEvent) error) error
+
+// streamAudit streams every event of the posted filter (an action among
+// actions) as CSV or JSON, as an attachment named after sid; where adds the
+// organization log's column of each event's account. The store writes the
+// export's own audit event first, and refuses a caller who may no longer
+// see the log before anything is sent. Once the first byte is out a failure
+// can't become an error page, so the connection is cut instead: the client
+// sees a broken download, never a short file that looks complete.
+func (s *site) streamAudit(w http.ResponseWriter, r *http.Request, sid string, actions []roster.AuditAction, where bool, export auditExporter) error {
 	var enc auditEncoder
 	switch r.PostFormValue("format") {
 	case "csv":
-		enc = &csvAudit{w: csv.NewWriter(w)}
+		enc = &csvAudit{w: csv.NewWriter(w), where: where}
 	case "json":
-		enc = &jsonAudit{w: bufio.NewWriter(w)}
+		enc = &jsonAudit{w: bufio.NewWriter(w), where: where}
 	default:
 		return roster.Errorf(roster.EINVALID, "Choose CSV or JSON to download the audit log.")
 	}
-	m := currentMembership(r)
 	rc := http.NewResponseController(w)
 	started := false
 	start := func() error {
 		started = true
-		name := fmt.Sprintf("audit-log-%s-%s.%s", m.Account.SID, time.Now().UTC().Format("20060102-150405"), enc.ext())
+		name := fmt.Sprintf("audit-log-%s-%s.%s", sid, time.Now().UTC().Format("20060102-150405"), enc.ext())
 		w.Header().Set("Content-Type", enc.contentType())
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		w.WriteHeader(http.StatusOK)
 		return enc.begin()
 	}
 	n := 0
-	err := s.store.ExportAudit(r.Context(), m, readAuditFilter(r.PostForm), strings.ToUpper(enc.ext()), s.origin(r, "Audit log export"),
+	err := export(readAuditFilter(r.PostForm, actions), strings.ToUpper(enc.ext()), s.origin(r, "Audit log export"),
 		func(e roster.AuditEvent) error {
 			if !started {
 				if err := start(); err != nil {
@@ -204,29 +219,55 @@ type auditEncoder interface {
 }
 
 // The export has the audit log page's columns (When, Who, Action, To whom,
-// Roles, From), each split into its parts.
+// Roles, From), each split into its parts; an organization's adds its
+// page's Where (the event's account, or the organization itself) before
+// From.
 var csvHeader = []string{
 	"When", "Who", "Who (email)", "Action", "Action (code)", "Action (detail)",
 	"To whom", "Roles (before)", "Roles (after)", "From (address)", "From (via)",
 }
 
-type csvAudit struct{ w *csv.Writer }
+var csvWhere = []string{"Where", "Where (account SID)"}
+
+type csvAudit struct {
+	w     *csv.Writer
+	where bool // the organization log's Where columns
+}
+
+// whereLabel is the Where column of an organization's log, as its page
+// words it.
+func whereLabel(e roster.AuditEvent) string {
+	if e.AccountName == "" {
+		return "Organization"
+	}
+	return e.AccountName
+}
 
 func (c *csvAudit) ext() string         { return "csv" }
 func (c *csvAudit) contentType() string { return "text/csv; charset=utf-8" }
-func (c *csvAudit) begin() error        { return c.w.Write(csvHeader) }
+func (c *csvAudit) begin() error        { return c.w.Write(c.row(csvHeader, csvWhere)) }
 func (c *csvAudit) end() error          { return nil }
 func (c *csvAudit) flush() error        { c.w.Flush(); return c.w.Error() }
 
 func (c *csvAudit) event(e roster.AuditEvent) error {
-	return c.w.Write([]string{
+	return c.w.Write(c.row([]string{
 		e.CreatedAt.UTC().Format(time.RFC3339),
 		cell(e.ActorName), cell(e.ActorEmail),
 		e.Action.Label(), string(e.Action), cell(templates.AuditDetail(e)),
 		cell(e.TargetEmail),
 		e.RolesBefore.String(), e.RolesAfter.String(),
 		cell(e.IP), cell(e.Via),
-	})
+	}, []string{cell(whereLabel(e)), e.AccountSID}))
+}
+
+// row puts the Where columns, for an organization's log, before the two
+// From columns that end every row.
+func (c *csvAudit) row(cols, where []string) []string {
+	if !c.where {
+		return cols
+	}
+	from := len(cols) - 2
+	return slices.Concat(cols[:from], where, cols[from:])
 }
 
 // cell keeps text that people typed (names, emails) from running as a
@@ -241,8 +282,9 @@ func cell(s string) string {
 // jsonAudit writes one array, an object per event, the page's columns as
 // its keys.
 type jsonAudit struct {
-	w    *bufio.Writer
-	rest bool // an event was written: the next one needs a comma
+	w     *bufio.Writer
+	where bool // the organization log's Where key
+	rest  bool // an event was written: the next one needs a comma
 }
 
 type jsonEvent struct {
@@ -261,10 +303,18 @@ type jsonEvent struct {
 		Before []string `json:"before"` // null when the event has none
 		After  []string `json:"after"`
 	} `json:"roles"`
-	From struct {
+	Where *jsonWhere `json:"where,omitempty"`
+	From  struct {
 		Address string `json:"address"`
 		Via     string `json:"via"`
 	} `json:"from"`
+}
+
+// jsonWhere is the organization log's Where: the event's account, or the
+// organization itself (an empty account SID).
+type jsonWhere struct {
+	Label      string `json:"label"`
+	AccountSID string `json:"account_sid"`
 }
 
 func roleLabels(s roster.RoleSet) []string {
@@ -292,6 +342,9 @@ func (j *jsonAudit) event(e roster.AuditEvent) error {
 	o.ToWhom = e.TargetEmail
 	o.Roles.Before, o.Roles.After = roleLabels(e.RolesBefore), roleLabels(e.RolesAfter)
 	o.From.Address, o.From.Via = e.IP, e.Via
+	if j.where {
+		o.Where = &jsonWhere{Label: whereLabel(e), AccountSID: e.AccountSID}
+	}
 	b, err := json.Marshal(o)
 	if err != nil {
 		return err

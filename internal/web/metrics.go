@@ -19,8 +19,9 @@ type Metrics interface {
 	RequestFinished(route, method string, status int, d time.Duration)
 	// SignIn gets "success", "failure" or "throttled".
 	SignIn(result string)
-	// Invitation gets "sent", "resent", "accepted", "declined" or "revoked".
-	Invitation(event string)
+	// Invitation gets the scope, "account" or "organization", and the event:
+	// "sent", "resent", "accepted", "declined" or "revoked".
+	Invitation(scope, event string)
 }
 
 // measureRequests counts every request by its route pattern, method and
@@ -94,50 +95,97 @@ func (s *Server) instrumentStore() {
 	}
 }
 
-// countingStore counts the invitation changes that succeed.
+// countingStore counts the invitation changes that succeed, to accounts
+// and to organizations.
 type countingStore struct {
 	Store
 	m Metrics
 }
 
-func (c countingStore) count(event string, err error) {
+// Invitation scopes, a label of fixed values.
+const (
+	scopeAccount = "account"
+	scopeOrg     = "organization"
+)
+
+func (c countingStore) count(scope, event string, err error) {
 	if err == nil {
-		c.m.Invitation(event)
+		c.m.Invitation(scope, event)
 	}
 }
 
 func (c countingStore) Invite(ctx context.Context, actor *roster.Membership, email string, roles roster.RoleSet, origin roster.Origin) (*roster.Invitation, error) {
 	inv, err := c.Store.Invite(ctx, actor, email, roles, origin)
-	c.count("sent", err)
+	c.count(scopeAccount, "sent", err)
 	return inv, err
 }
 
 func (c countingStore) Resend(ctx context.Context, actor *roster.Membership, sid string, origin roster.Origin) (*roster.Invitation, error) {
 	inv, err := c.Store.Resend(ctx, actor, sid, origin)
-	c.count("resent", err)
+	c.count(scopeAccount, "resent", err)
 	return inv, err
 }
 
 func (c countingStore) Revoke(ctx context.Context, actor *roster.Membership, sid string, origin roster.Origin) (*roster.Invitation, error) {
 	inv, err := c.Store.Revoke(ctx, actor, sid, origin)
-	c.count("revoked", err)
+	c.count(scopeAccount, "revoked", err)
 	return inv, err
 }
 
 func (c countingStore) AcceptInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.Invitation, error) {
 	inv, err := c.Store.AcceptInvitation(ctx, user, ref, origin)
-	c.count("accepted", err)
+	c.count(scopeAccount, "accepted", err)
 	return inv, err
 }
 
 func (c countingStore) SignUpAndAccept(ctx context.Context, nu roster.NewUser, token string, origin roster.Origin) (*roster.User, *roster.Invitation, error) {
 	u, inv, err := c.Store.SignUpAndAccept(ctx, nu, token, origin)
-	c.count("accepted", err)
+	c.count(scopeAccount, "accepted", err)
 	return u, inv, err
 }
 
 func (c countingStore) DeclineInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.Invitation, error) {
 	inv, err := c.Store.DeclineInvitation(ctx, user, ref, origin)
-	c.count("declined", err)
+	c.count(scopeAccount, "declined", err)
+	return inv, err
+}
+
+// InviteToOrganization counts an invitation sent only when one was: an
+// address already invited or managed, or refused, sends none.
+func (c countingStore) InviteToOrganization(ctx context.Context, actor *roster.OrgMembership, req roster.OrgInviteRequest, origin roster.Origin) (*roster.OrgInviteOutcome, error) {
+	out, err := c.Store.InviteToOrganization(ctx, actor, req, origin)
+	if err == nil && out != nil && out.Result == roster.OrgInvited {
+		c.m.Invitation(scopeOrg, "sent")
+	}
+	return out, err
+}
+
+func (c countingStore) ResendOrgInvitation(ctx context.Context, actor *roster.OrgMembership, sid string, origin roster.Origin) (*roster.OrgInvitation, error) {
+	inv, err := c.Store.ResendOrgInvitation(ctx, actor, sid, origin)
+	c.count(scopeOrg, "resent", err)
+	return inv, err
+}
+
+func (c countingStore) RevokeOrgInvitation(ctx context.Context, actor *roster.OrgMembership, sid string, origin roster.Origin) (*roster.OrgInvitation, error) {
+	inv, err := c.Store.RevokeOrgInvitation(ctx, actor, sid, origin)
+	c.count(scopeOrg, "revoked", err)
+	return inv, err
+}
+
+func (c countingStore) AcceptOrgInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.OrgInvitation, error) {
+	inv, err := c.Store.AcceptOrgInvitation(ctx, user, ref, origin)
+	c.count(scopeOrg, "accepted", err)
+	return inv, err
+}
+
+func (c countingStore) SignUpAndAcceptOrg(ctx context.Context, nu roster.NewUser, token string, origin roster.Origin) (*roster.User, *roster.OrgInvitation, error) {
+	u, inv, err := c.Store.SignUpAndAcceptOrg(ctx, nu, token, origin)
+	c.count(scopeOrg, "accepted", err)
+	return u, inv, err
+}
+
+func (c countingStore) DeclineOrgInvitation(ctx context.Context, user *roster.User, ref roster.InvitationRef, origin roster.Origin) (*roster.OrgInvitation, error) {
+	inv, err := c.Store.DeclineOrgInvitation(ctx, user, ref, origin)
+	c.count(scopeOrg, "declined", err)
 	return inv, err
 }

@@ -208,10 +208,10 @@ func TestMetricsCountSignInsAndInvitations(t *testing.T) {
 	s.want(`roster_signins_total{result="success"}`, 1)
 	s.want(`roster_signins_total{result="failure"}`, 5)
 	s.want(`roster_signins_total{result="throttled"}`, 1)
-	s.want(`roster_invitations_total{event="sent"}`, 2)
-	s.want(`roster_invitations_total{event="resent"}`, 1)
-	s.want(`roster_invitations_total{event="revoked"}`, 1)
-	s.want(`roster_invitations_total{event="accepted"}`, 1)
+	s.want(`roster_invitations_total{event="sent",scope="account"}`, 2)
+	s.want(`roster_invitations_total{event="resent",scope="account"}`, 1)
+	s.want(`roster_invitations_total{event="revoked",scope="account"}`, 1)
+	s.want(`roster_invitations_total{event="accepted",scope="account"}`, 1)
 	// The outbox collector reads the database at scrape time. No sender
 	// runs here: Ada's verification mail waits; the invitations' mails were
 	// cancelled by the revoke and the acceptance.
@@ -220,4 +220,42 @@ func TestMetricsCountSignInsAndInvitations(t *testing.T) {
 	if age := s.value(`roster_mail_outbox_oldest_age_seconds`); age <= 0 {
 		t.Errorf("oldest queued mail is %v s old", age)
 	}
+}
+
+// Invitations to an organization are counted in the same series as an
+// account's, under scope="organization": sent (only when one is sent),
+// resent, revoked, accepted through the link's sign-up.
+func TestMetricsCountOrganizationInvitations(t *testing.T) {
+	app, s := newMeasuredApp(t)
+	w := app.orgWorld()
+	owner := app.signedIn(w.owner.Email)
+	s.scrape()
+	for _, e := range []string{"sent", "resent", "accepted", "declined", "revoked"} {
+		s.want(`roster_invitations_total{event="`+e+`",scope="organization"}`, 0) // there before the first
+	}
+
+	for _, email := range []string{"nina@example.com", "sam@example.com", "nina@example.com"} {
+		owner.post(orgPath(w.org.SID, "/users/invite"), url.Values{"email": {email}})
+	}
+	var sam string
+	if err := app.DB.Pool.QueryRow(context.Background(), `SELECT sid FROM organization_invitations WHERE email = 'sam@example.com'`).Scan(&sam); err != nil {
+		t.Fatal(err)
+	}
+	if res := owner.post(orgPath(w.org.SID, "/invitations/"+sam+"/resend"), url.Values{"confirm": {"yes"}}); res.Status != http.StatusOK {
+		t.Fatalf("resend: %d", res.Status)
+	}
+	if res := owner.post(orgPath(w.org.SID, "/invitations/"+sam+"/revoke"), url.Values{"confirm": {"yes"}}); res.Status != http.StatusOK {
+		t.Fatalf("revoke: %d", res.Status)
+	}
+	link := app.outboxLink("org_invitation", "nina@example.com", "/join/")
+	if res := app.newClient().post(link+"/signup", url.Values{"name": {"Nina"}, "password": {"correct horse battery"}}); res.Status != http.StatusOK {
+		t.Fatalf("accepting by sign-up: %d\n%s", res.Status, res.Body)
+	}
+
+	s.scrape()
+	s.want(`roster_invitations_total{event="sent",scope="organization"}`, 2) // the second to nina was refused
+	s.want(`roster_invitations_total{event="resent",scope="organization"}`, 1)
+	s.want(`roster_invitations_total{event="revoked",scope="organization"}`, 1)
+	s.want(`roster_invitations_total{event="accepted",scope="organization"}`, 1)
+	s.want(`roster_invitations_total{event="sent",scope="account"}`, 0)
 }

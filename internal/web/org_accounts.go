@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -26,8 +27,10 @@ func (s *orgPages) accountRoutes(r chi.Router) {
 	r.Get("/accounts/{AccountSid}/owner", h(s.changeOwnerForm))
 	r.Post("/accounts/{AccountSid}/owner", h(s.changeOwner))
 	r.Get("/audit", h(s.audit))
+	r.Post("/audit/export", h(s.exportAudit))
 	r.Get("/settings", h(s.settingsForm))
 	r.Post("/settings", h(s.saveSettings))
+	r.Post("/settings/retention", h(s.saveRetention))
 	r.Get("/transfer", h(s.transferForm))
 	r.Post("/transfer", h(s.transfer))
 }
@@ -221,10 +224,7 @@ func (s *orgPages) changeOwner(w http.ResponseWriter, r *http.Request) error {
 // accounts', newest first, filtered by person and action.
 func (s *orgPages) audit(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := roster.AuditFilter{Person: strings.TrimSpace(q.Get("person")), Action: roster.AuditAction(q.Get("action"))}
-	if !slices.Contains(roster.OrgAuditActions, f.Action) {
-		f.Action = ""
-	}
+	f := readAuditFilter(q, roster.OrgAuditActions)
 	after := q.Get("after")
 	page, err := s.store.ListOrgAudit(r.Context(), currentOrg(r).Organization.ID, f, after, auditPageSize)
 	if err != nil {
@@ -236,8 +236,51 @@ func (s *orgPages) audit(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// exportAudit streams every event of the organization's log of the current
+// filter as CSV or JSON, with the page's Where column (streamAudit).
+func (s *orgPages) exportAudit(w http.ResponseWriter, r *http.Request) error {
+	org := currentOrg(r)
+	return s.streamAudit(w, r, org.Organization.SID, roster.OrgAuditActions, true,
+		func(f roster.AuditFilter, format string, origin roster.Origin, emit func(roster.AuditEvent) error) error {
+			return s.store.ExportOrgAudit(r.Context(), org, f, format, origin, emit)
+		})
+}
+
+// orgRetention is Settings' retention form: the current value, or what was
+// typed with its errors.
+func orgRetention(org *roster.OrgMembership, value string, errs templates.Errors) templates.RetentionForm {
+	f := templates.RetentionForm{Months: org.Organization.AuditRetentionMonths, CanEdit: true, Value: value, Errors: errs,
+		Path: templates.OrgRetentionPath(org.Organization.SID), Org: true}
+	if f.Value == "" {
+		f.Value = strconv.Itoa(f.Months)
+	}
+	return f
+}
+
 func (s *orgPages) settingsForm(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, templates.OrgSettings(s.chrome(r), currentOrg(r).Organization.Name, nil))
+	org := currentOrg(r)
+	s.render(w, r, http.StatusOK, templates.OrgSettings(s.chrome(r), org.Organization.Name, nil, orgRetention(org, "", nil)))
+	return nil
+}
+
+// saveRetention changes how many months the organization keeps its own
+// audit events.
+func (s *orgPages) saveRetention(w http.ResponseWriter, r *http.Request) error {
+	org := currentOrg(r)
+	value := strings.TrimSpace(r.PostFormValue("retention_months"))
+	months, err := strconv.Atoi(value)
+	if err != nil {
+		err = roster.FieldErrorf("retention_months", "Enter a whole number of months: between %d and %d months.", roster.MinAuditRetentionMonths, roster.MaxAuditRetentionMonths)
+	} else {
+		err = s.store.SetOrgAuditRetention(r.Context(), org, months, s.origin(r, "Settings"))
+	}
+	if err != nil {
+		return s.formError(w, r, err, func(errs templates.Errors) {
+			s.render(w, r, httpStatus(err), templates.OrgSettings(s.chrome(r), org.Organization.Name, nil, orgRetention(org, value, errs)))
+		})
+	}
+	s.flash(r, templates.FlashRetentionSaved(months))
+	http.Redirect(w, r, templates.OrgSettingsPath(org.Organization.SID), http.StatusSeeOther)
 	return nil
 }
 
@@ -250,7 +293,7 @@ func (s *orgPages) saveSettings(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		return s.formError(w, r, err, func(errs templates.Errors) {
-			s.render(w, r, httpStatus(err), templates.OrgSettings(s.chrome(r), r.PostFormValue("name"), errs))
+			s.render(w, r, httpStatus(err), templates.OrgSettings(s.chrome(r), r.PostFormValue("name"), errs, orgRetention(org, "", nil)))
 		})
 	}
 	s.flash(r, templates.FlashSettingsSaved())

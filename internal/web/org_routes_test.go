@@ -86,8 +86,10 @@ var orgRouteTable = []orgRouteRow{
 	{route: "GET /organizations/{OrganizationSid}/accounts/{AccountSid}/owner", want: inAdminCenter(ok, ok)},
 	{route: "POST /organizations/{OrganizationSid}/accounts/{AccountSid}/owner", want: inAdminCenter(bad, bad)},
 	{route: "GET /organizations/{OrganizationSid}/audit", want: inAdminCenter(ok, ok)},
+	{route: "POST /organizations/{OrganizationSid}/audit/export", want: inAdminCenter(bad, bad)},
 	{route: "GET /organizations/{OrganizationSid}/settings", want: inAdminCenter(ok, ok)},
 	{route: "POST /organizations/{OrganizationSid}/settings", want: inAdminCenter(bad, bad)},
+	{route: "POST /organizations/{OrganizationSid}/settings/retention", want: inAdminCenter(bad, bad)},
 	// Only the Organization Owner requires two-factor sign-in; an empty
 	// form changes nothing (it is off).
 	{route: "POST /organizations/{OrganizationSid}/settings/two-factor", want: inAdminCenter(forb, see)},

@@ -34,7 +34,7 @@ func (s *orgTwoFactorPages) setRequire(w http.ResponseWriter, r *http.Request) e
 	changed, err := s.store.SetOrgRequireTwoFactor(r.Context(), org, on, s.origin(r, "Settings"))
 	if err != nil {
 		return s.formError(w, r, err, func(errs templates.Errors) {
-			s.render(w, r, httpStatus(err), templates.OrgSettings(s.chrome(r), org.Organization.Name, errs))
+			s.render(w, r, httpStatus(err), templates.OrgSettings(s.chrome(r), org.Organization.Name, errs, orgRetention(org, "", nil)))
 		})
 	}
 	switch {

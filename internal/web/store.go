@@ -218,6 +218,10 @@ type OrgStore interface {
 	ChangeAccountOwner(ctx context.Context, actor *roster.OrgMembership, accountSID, newOwnerSID string, origin roster.Origin) (*roster.MemberChange, error)
 
 	ListOrgAudit(ctx context.Context, orgID int64, f roster.AuditFilter, after string, limit int) (*roster.AuditPage, error)
+	// ExportOrgAudit records the export, then calls emit for each matching
+	// event of the organization's log, newest first.
+	ExportOrgAudit(ctx context.Context, actor *roster.OrgMembership, f roster.AuditFilter, format string, origin roster.Origin, emit func(roster.AuditEvent) error) error
+	SetOrgAuditRetention(ctx context.Context, actor *roster.OrgMembership, months int, origin roster.Origin) error
 	RenameOrganization(ctx context.Context, actor *roster.OrgMembership, name string, origin roster.Origin) error
 	TransferOrganization(ctx context.Context, actor *roster.OrgMembership, targetSID string, origin roster.Origin) (*roster.OrgChange, error)
 	// PasswordHash is for the password Change Ownership and transfer are

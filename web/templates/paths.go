@@ -392,8 +392,16 @@ func OrgChangeOwnerPath(orgSID, accountSID string) string {
 // OrgAuditPath is the organization's audit log.
 func OrgAuditPath(orgSID string) string { return OrganizationURL(orgSID) + "/audit" }
 
+// OrgAuditExportPath downloads the organization's audit log of the current
+// filter as CSV or JSON (POST: the export is itself audited).
+func OrgAuditExportPath(orgSID string) string { return OrgAuditPath(orgSID) + "/export" }
+
 // OrgSettingsPath is the organization's Settings.
 func OrgSettingsPath(orgSID string) string { return OrganizationURL(orgSID) + "/settings" }
+
+// OrgRetentionPath sets how many months the organization keeps its own
+// audit events (POST).
+func OrgRetentionPath(orgSID string) string { return OrgSettingsPath(orgSID) + "/retention" }
 
 // OrgRequireTwoFactorPath turns the organization's requirement of
 // two-factor sign-in for its managed users on or off (POST, the
