@@ -175,6 +175,21 @@ func TestAdminOrganizationUsers(t *testing.T) {
 	via, hasActor = c.orgEvent(roster.AuditOrgPasswordReset)
 	wantCommandLine(t, "password reset", via, hasActor)
 
+	// Carol, an Organization Administrator, has an invitation out; removing
+	// her revokes it, and the row says nobody did (the command line acted).
+	carol, err := c.db.OrgMember(ctx, c.orgID, c.carol.SID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.db.InviteToOrganization(ctx, carol, roster.OrgInviteRequest{Email: "nina@example.com"}, roster.Origin{Via: "test"})
+	if err != nil || out.Result != roster.OrgInvited {
+		t.Fatalf("carol's invitation: %+v, %v", out, err)
+	}
+	c.ok("organization", "user", "remove", c.orgSID, "carol@example.com")
+	if n := c.count(`SELECT count(*) FROM organization_invitations WHERE id = $1 AND status = 'revoked' AND status_by IS NULL`, out.Invitation.ID); n != 1 {
+		t.Errorf("the removed Administrator's invitation is not revoked by nobody")
+	}
+
 	r = c.ok("organization", "user", "remove", c.orgSID, c.bob.SID)
 	if !strings.Contains(r.stdout, "independent") {
 		t.Errorf("remove said:\n%s", r.stdout)

@@ -363,9 +363,9 @@ func (db *DB) RevokeOrgInvitation(ctx context.Context, actor *roster.OrgMembersh
 		if inv.Status != roster.InvitationPending {
 			return roster.Refuse(roster.ECONFLICT, roster.ReasonInvitationClosed).With("status", inv.Status)
 		}
-		by, byName := &g.actor.User.ID, g.actor.User.Name
-		if origin.Operator {
-			by, byName = nil, "" // the operator revoked it, not the Owner
+		by, byName := g.closedBy(origin), ""
+		if by != nil {
+			byName = g.actor.User.Name
 		}
 		if err := closeOrgInvitation(ctx, tx, inv.ID, roster.InvitationRevoked, roster.ClosedRevoked, by); err != nil {
 			return err

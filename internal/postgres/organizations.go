@@ -367,6 +367,16 @@ type orgGuard struct {
 	target roster.OrgMembership // fresh, for user actions
 }
 
+// closedBy is who closes what the change closes (an invitation), as its
+// row records it: the actor, or nobody when whoever runs Roster acted on
+// the command line with the actor's authority (Origin.Operator).
+func (g *orgGuard) closedBy(origin roster.Origin) *int64 {
+	if origin.Operator {
+		return nil
+	}
+	return &g.actor.User.ID
+}
+
 // guardOrg is the gate of every organization change. It locks the
 // organization's row, which serialises the organization's changes, re-reads
 // the actor's membership (and the target's, when targetSID is given) under
@@ -525,7 +535,7 @@ func (db *DB) SetOrgRole(ctx context.Context, actor *roster.OrgMembership, targe
 			return err
 		}
 		if !role.Manages() {
-			if err := revokeOrgInvitationsBy(ctx, tx, g.org.ID, g.target.User.ID, roster.ClosedInviterDemoted, &g.actor.User.ID); err != nil {
+			if err := revokeOrgInvitationsBy(ctx, tx, g.org.ID, g.target.User.ID, roster.ClosedInviterDemoted, g.closedBy(origin)); err != nil {
 				return err
 			}
 		}
@@ -770,7 +780,7 @@ func (db *DB) RemoveFromOrganization(ctx context.Context, actor *roster.OrgMembe
 		if _, err := tx.Exec(ctx, `DELETE FROM organization_members WHERE organization_id = $1 AND user_id = $2`, g.org.ID, g.target.User.ID); err != nil {
 			return err
 		}
-		if err := revokeOrgInvitationsBy(ctx, tx, g.org.ID, g.target.User.ID, roster.ClosedInviterRemoved, &g.actor.User.ID); err != nil {
+		if err := revokeOrgInvitationsBy(ctx, tx, g.org.ID, g.target.User.ID, roster.ClosedInviterRemoved, g.closedBy(origin)); err != nil {
 			return err
 		}
 		c = g.change(roster.AuditOrgUserRemoved)
