@@ -39,6 +39,8 @@ PORT=${PORT:-18080}
 PG_PORT=${PG_PORT:-54331}
 PAGES=${PAGES:-"healthz home page1 page1000 search-rare search-medium search-common role-filter role-billing invited user invite-form audit accounts"}
 MEMORY=${MEMORY:-1}
+NEIGHBOURS=${NEIGHBOURS:-0}
+NEIGHBOUR_MEMBERS=${NEIGHBOUR_MEMBERS:-1000}
 out=$root/.data/loadtest
 mkdir -p "$out"
 
@@ -75,24 +77,73 @@ fi
 admin=$(scripts/pg.sh start .data/pg-bench "$PG_PORT")
 pg() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
-# The seeded database is named after the migrations and the seed.
+# ensure_db PREFIX WHAT SEED_FN [HASH_INPUT…]: the name of a database
+# PREFIX_<hash of the migrations and HASH_INPUT>, made on first use by
+# migrating a new database and running SEED_FN URL in it (then VACUUM
+# ANALYZE), and kept for the next run; another of the same PREFIX (an older
+# seed) is dropped first. The seed runs in PREFIX_<hash>_seeding, renamed
+# only when it succeeded.
+ensure_db() {
+  local prefix=$1 what=$2 fn=$3 name start old url
+  shift 3
+  name=${prefix}_$( (cat migrations/*.sql; printf '%s\n' "$@") | sha256sum | cut -c1-16)
+  if [ "$(pg "$admin" -tAc "SELECT count(*) FROM pg_database WHERE datname = '$name'")" = 0 ]; then
+    for old in $(pg "$admin" -tAc "SELECT datname FROM pg_database WHERE datname LIKE '${prefix//_/\\_}\_%'"); do
+      pg "$admin" -c "DROP DATABASE \"$old\" WITH (FORCE)"
+    done
+    log "seeding $name ($what)"
+    start=$(date +%s)
+    url=${admin%/postgres*}/${name}_seeding?sslmode=disable
+    pg "$admin" -c "CREATE DATABASE ${name}_seeding"
+    DATABASE_URL=$url "$bin" migrate >/dev/null
+    "$fn" "$url" >&2
+    pg "$url" -c "VACUUM (ANALYZE)"
+    pg "$admin" -c "ALTER DATABASE ${name}_seeding RENAME TO $name"
+    log "seeded $name in $(($(date +%s) - start)) s, $(pg "$admin" -tAc "SELECT pg_size_pretty(pg_database_size('$name'))")"
+  fi
+  echo "$name"
+}
+
+# The seeds, cut out of internal/postgres/bench_test.go (Bench Co, 100,000
+# members) and scripts/loadtest-small.sql (Small Co, 100 members).
 seed=$(sed -n '/^-- BEGIN SEED$/,/^-- END SEED$/p' internal/postgres/bench_test.go)
 [ -n "$seed" ] || { log "no seed in internal/postgres/bench_test.go"; exit 1; }
-name=roster_load_$( (cat migrations/*.sql; echo "$seed") | sha256sum | cut -c1-16)
+small=$(cat scripts/loadtest-small.sql)
+seed_load() { echo "$seed" | pg "$1" -f - && echo "$small" | pg "$1" -f -; }
+seed_alone() { echo "$small" | pg "$1" -f -; }
+seed_neighbours() {
+  local fresh=${admin%/postgres*}/roster_schema_check?sslmode=disable
+  echo "$small" | pg "$1" -f -
+  # Fewer checkpoints while 10 million rows are written; put back
+  # afterwards, however the seed ends (this runs in ensure_db's subshell).
+  reset_wal() {
+    pg "$admin" -c "ALTER SYSTEM RESET max_wal_size" -c "ALTER SYSTEM RESET checkpoint_timeout" \
+      -c "SELECT pg_reload_conf()" >/dev/null
+  }
+  trap reset_wal EXIT
+  pg "$admin" -c "ALTER SYSTEM SET max_wal_size = '16GB'" -c "ALTER SYSTEM SET checkpoint_timeout = '30min'" \
+    -c "SELECT pg_reload_conf()" >/dev/null
+  pg "$1" -v accounts="$NEIGHBOURS" -v members="$NEIGHBOUR_MEMBERS" -f scripts/loadtest-neighbours.sql
+  reset_wal
+  trap - EXIT
+  # The seed dropped and remade indexes: the schema must be the migrations'.
+  pg "$admin" -c "DROP DATABASE IF EXISTS roster_schema_check" -c "CREATE DATABASE roster_schema_check"
+  DATABASE_URL=$fresh "$bin" migrate >/dev/null
+  if ! diff <(pg_dump -s "$fresh" | grep -v '^\\\(un\)\?restrict ') <(pg_dump -s "$1" | grep -v '^\\\(un\)\?restrict '); then
+    log "the neighbours' database does not have the migrations' schema"
+    exit 1
+  fi
+  pg "$admin" -c "DROP DATABASE roster_schema_check"
+  log "the neighbours' schema is the migrations' (pg_dump -s)"
+}
+name=$(ensure_db roster_load "Bench Co, 100,000 members; Small Co, 100" seed_load "$seed" "$small")
 dburl=${admin%/postgres*}/$name?sslmode=disable
-if [ "$(pg "$admin" -tAc "SELECT count(*) FROM pg_database WHERE datname = '$name'")" = 0 ]; then
-  for old in $(pg "$admin" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'roster\_load\_%'"); do
-    pg "$admin" -c "DROP DATABASE \"$old\" WITH (FORCE)"
-  done
-  log "seeding $name (100,000 members)"
-  start=$(date +%s)
-  pg "$admin" -c "CREATE DATABASE ${name}_seeding"
-  DATABASE_URL=${admin%/postgres*}/${name}_seeding?sslmode=disable "$bin" migrate >/dev/null
-  echo "$seed" | pg "${admin%/postgres*}/${name}_seeding?sslmode=disable" -f -
-  pg "${admin%/postgres*}/${name}_seeding?sslmode=disable" -c "VACUUM (ANALYZE)"
-  pg "$admin" -c "ALTER DATABASE ${name}_seeding RENAME TO $name"
-  log "seeded in $(($(date +%s) - start)) s"
+if [ "$NEIGHBOURS" -gt 0 ]; then
+  name_s=$(ensure_db roster_alone "Small Co alone" seed_alone "$small")
+  name_n=$(ensure_db roster_neighbours "Small Co beside $NEIGHBOURS accounts of $NEIGHBOUR_MEMBERS members" seed_neighbours \
+    "$small" "$(cat scripts/loadtest-neighbours.sql)" "$NEIGHBOURS" "$NEIGHBOUR_MEMBERS")
 fi
+[ "${SEED_ONLY:-0}" = 1 ] && { log "seeded; SEED_ONLY=1, no load"; exit 0; }
 
 # start_server BIN PORT COMMAND: roster COMMAND on loopback, no SMTP, logs
 # to a file.
