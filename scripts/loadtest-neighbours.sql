@@ -44,7 +44,7 @@ SELECT :ubase + g, 'US' || md5('neighbour-user-' || g),
        lower(p.first) || '.' || lower(p.last) || '.n' || g || '@' || p.domain, p.first || ' ' || p.last,
        '$argon2id$v=19$m=19456,t=2,p=1$g4FQ6aCs9uGvO5A0+cLJ7g$Bb7A/Y3ZYXmOdl+/dQw09AqChJRvkzlAbhkwlrgjC+U',
        p.joined, p.joined
-FROM generate_series(1, :accounts * :members) AS g
+FROM generate_series(1::bigint, :accounts * :members) AS g
 CROSS JOIN LATERAL (SELECT
   (ARRAY['James','Mary','Robert','Patricia','John','Jennifer','Michael','Linda','David','Elizabeth',
   'William','Barbara','Richard','Susan','Joseph','Jessica','Thomas','Sarah','Charles','Karen','Christopher','Lisa','Daniel','Nancy',

@@ -145,11 +145,11 @@ if [ "$NEIGHBOURS" -gt 0 ]; then
 fi
 [ "${SEED_ONLY:-0}" = 1 ] && { log "seeded; SEED_ONLY=1, no load"; exit 0; }
 
-# start_server BIN PORT COMMAND: roster COMMAND on loopback, no SMTP, logs
-# to a file.
+# start_server BIN PORT COMMAND DBURL: roster COMMAND on loopback, no SMTP,
+# logs to a file.
 start_server() {
   env -u ROSTER_SMTP_URL -u ROSTER_BASE_URL -u ROSTER_TRUSTED_PROXIES -u ROSTER_METRICS_ADDR \
-    DATABASE_URL="$dburl" ROSTER_ADDR="127.0.0.1:$2" \
+    DATABASE_URL="$4" ROSTER_ADDR="127.0.0.1:$2" \
     "$1" "$3" >"$out/server-$2.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do
@@ -160,29 +160,38 @@ start_server() {
   exit 1
 }
 
-# sign_in PORT: the Owner's session cookie, "roster_session=…".
+# sign_in PORT EMAIL: the session cookie of EMAIL, "roster_session=…".
 sign_in() {
-  local jar=$out/cookies-$1 code
+  local jar=$out/cookies-$1-$2 code
   rm -f "$jar"
   code=$(curl -s -o /dev/null -w '%{http_code}' -c "$jar" \
-    --data-urlencode email=owner@bench.example --data-urlencode password=bench-password-7fq2 \
+    --data-urlencode email="$2" --data-urlencode password=bench-password-7fq2 \
     "http://127.0.0.1:$1/login")
-  [ "$code" = 303 ] || { log "sign in on port $1: status $code"; exit 1; }
+  [ "$code" = 303 ] || { log "sign in as $2 on port $1: status $code"; exit 1; }
   awk '$6 == "roster_session" { print "roster_session=" $7 }' "$jar"
 }
 
-# Servers: label, binary, command.
-servers=("A $bin serve")
-[ -n "${COMPARE_BIN:-}" ] && servers+=("B $COMPARE_BIN serve")
-[ "$MEMORY" = 1 ] && servers+=("M $bin serve-from-memory")
-cookies=()
+# Servers: label, binary, command, database, the accounts it holds.
+# A and M (and B) serve the database of Bench Co and Small Co; with
+# NEIGHBOURS, S serves Small Co alone and N Small Co among the neighbours.
+servers=("A $bin serve $dburl bench,small")
+[ -n "${COMPARE_BIN:-}" ] && servers+=("B $COMPARE_BIN serve $dburl bench,small")
+[ "$MEMORY" = 1 ] && servers+=("M $bin serve-from-memory $dburl bench,small")
+if [ "$NEIGHBOURS" -gt 0 ]; then
+  servers+=("S $bin serve ${admin%/postgres*}/$name_s?sslmode=disable small")
+  servers+=("N $bin serve ${admin%/postgres*}/$name_n?sslmode=disable small")
+fi
+declare -A cookie owner=([bench]=owner@bench.example [small]=owner@small.example)
 for i in "${!servers[@]}"; do
-  read -r _ sbin scmd <<<"${servers[$i]}"
-  start_server "$sbin" $((PORT + i)) "$scmd"
-  cookies+=("$(sign_in $((PORT + i)))")
+  read -r label sbin scmd surl saccts <<<"${servers[$i]}"
+  start_server "$sbin" $((PORT + i)) "$scmd" "$surl"
+  for acct in ${saccts//,/ }; do
+    cookie[$label-$acct]=$(sign_in $((PORT + i)) "${owner[$acct]}")
+  done
 done
 
 sid=$(pg "$dburl" -tAc "SELECT sid FROM accounts WHERE name = 'Bench Co'")
+ssid=$(pg "$dburl" -tAc "SELECT sid FROM accounts WHERE name = 'Small Co'")
 # Page 1,000's cursor, made as the store makes it (join times are whole
 # seconds in the seed), then checked against the page it must open.
 read -r ts uid < <(pg "$dburl" -tA -F ' ' -c "
@@ -195,9 +204,13 @@ first=$(pg "$dburl" -tAc "
 cursor=$(printf '%s\0%s' "$ts" "$uid" | base64 -w0 | tr '+/' '-_' | tr -d '=')
 
 users=/accounts/$sid/users
+susers=/accounts/$ssid/users
 member=$(pg "$dburl" -tAc "
   SELECT u.sid FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
   WHERE a.sid = '$sid' AND m.roles = '{developer}' ORDER BY m.created_at LIMIT 1")
+# Pages named small-… are Small Co's, the same views as Bench Co's pages of
+# the same name (flat with size: Bench Co's ratio ÷ Small Co's; flat with
+# neighbours: N ÷ S).
 declare -A path=(
   [healthz]=/healthz
   [home]=/accounts/$sid/
@@ -213,42 +226,126 @@ declare -A path=(
   [invite-form]="$users/invite"
   [audit]=/accounts/$sid/audit
   [accounts]=/accounts
+  [small-page1]=$susers
+  [small-search-rare]="$susers?q=quennell"
+  [small-search-medium]="$susers?q=okafor"
+  [small-search-common]="$susers?q=gmail"
+  [small-role-filter]="$susers?role=administrator"
+  [small-role-billing]="$susers?role=billing_manager"
 )
-curl -fs -H "Cookie: ${cookies[0]}" "http://127.0.0.1:$PORT${path[page1000]}" | grep -q "$first" \
+curl -fs -H "Cookie: ${cookie[A-bench]}" "http://127.0.0.1:$PORT${path[page1000]}" | grep -q "$first" \
   || { log "page 1,000's cursor does not open page 1,000 (has the cursor format changed?)"; exit 1; }
 
+# measure LABEL PORT PAGE ROUND [TAG]: wrk on one server's page; the result
+# file's name.
+measure() {
+  local acct=bench res=$out/wrk-$3-$1-$4${5:+-$5}.txt
+  case $3 in small-*) acct=small ;; esac
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 30s --latency -H "Cookie: ${cookie[$1-$acct]}" \
+    "http://127.0.0.1:$2${path[$3]}" >"$res"
+  echo "$res"
+}
+
+# report PAGE LABEL ROUND FILE MEM_RPS: one line of the table, and the same
+# in $out/results.tsv (page, server, round, req/s, p50, p99, ratio).
+report() {
+  awk -v page="$1" -v srv="$2" -v round="$3" -v mem="$5" -v tsv="$out/results.tsv" '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    function kb(v) { if (v ~ /KB$/) return v + 0; if (v ~ /MB$/) return v * 1024; if (v ~ /GB$/) return v * 1048576; if (v ~ /B$/) return v / 1024; return v }
+    / 50% / { p50 = ms($2) } / 99% / { p99 = ms($2) }
+    /requests in/ { n = $1; bytes = kb($5) }
+    /Non-2xx/ { err += $5 } /Socket errors/ { err += $4 + $6 + $8 + $10 }
+    /Requests\/sec/ { rps = $2 }
+    END {
+      ratio = (mem > 0 && srv != "M") ? sprintf("%.2f", rps / mem) : ""
+      printf "%-20s %-6s %5s %10.0f %7.1fms %7.1fms %8.1f %8d %7s\n", page, srv, round, rps, p50, p99, (n ? bytes / n : 0), err, ratio
+      printf "%s\t%s\t%s\t%.0f\t%.1f\t%.1f\t%s\n", page, srv, round, rps, p50, p99, ratio >> tsv
+    }' "$4"
+}
+
+# hwm PID: the process's peak resident set (VmHWM), in MB.
+hwm() { awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+
+rm -f "$out/results.tsv"
 log "$(nproc) cores; wrk -t$THREADS -c$CONNECTIONS -d$DURATION per page; server log in $out"
-printf '%-14s %-6s %5s %10s %9s %9s %9s %8s %7s\n' page server round req/s p50 p99 KB/req errors ratio
+log "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-20s %-6s %5s %10s %9s %9s %9s %8s %7s\n' page server round req/s p50 p99 KB/req errors ratio
 for round in $(seq "$ROUNDS"); do
   for page in $PAGES; do
     [ -n "${path[$page]:-}" ] || { log "unknown page $page"; exit 1; }
+    acct=bench
+    case $page in small-*) acct=small ;; esac
     lines=()
     memrps=""
     for i in "${!servers[@]}"; do
-      port=$((PORT + i))
-      label=${servers[$i]%% *}
-      res=$out/wrk-$page-$label-$round.txt
-      wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 30s --latency -H "Cookie: ${cookies[$i]}" \
-        "http://127.0.0.1:$port${path[$page]}" >"$res"
+      read -r label _ _ _ saccts <<<"${servers[$i]}"
+      [[ ,$saccts, == *,$acct,* ]] || continue
+      res=$(measure "$label" $((PORT + i)) "$page" "$round")
       [ "$label" = M ] && memrps=$(awk '/Requests\/sec/ { print $2 }' "$res")
       lines+=("$label $res")
     done
     for line in "${lines[@]}"; do
       read -r label res <<<"$line"
-      awk -v page="$page" -v srv="$label" -v round="$round" -v mem="$memrps" '
-        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-        function kb(v) { if (v ~ /KB$/) return v + 0; if (v ~ /MB$/) return v * 1024; if (v ~ /GB$/) return v * 1048576; if (v ~ /B$/) return v / 1024; return v }
-        / 50% / { p50 = ms($2) } / 99% / { p99 = ms($2) }
-        /requests in/ { n = $1; bytes = kb($5) }
-        /Non-2xx/ { err += $5 } /Socket errors/ { err += $4 + $6 + $8 + $10 }
-        /Requests\/sec/ { rps = $2 }
-        END {
-          ratio = (mem > 0 && srv != "M") ? sprintf("%.2f", rps / mem) : ""
-          printf "%-14s %-6s %5s %10.0f %7.1fms %7.1fms %8.1f %8d %7s\n", page, srv, round, rps, p50, p99, (n ? bytes / n : 0), err, ratio
-        }' "$res"
+      report "$page" "$label" "$round" "$res" "$memrps"
     done
   done
+  log "load average after round $round: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
-for i in "${!pids[@]}"; do
-  log "server $((PORT + i)) RSS after the run: $(($(ps -o rss= -p "${pids[$i]}") / 1024)) MB"
+
+# Flat with size: each Bench Co page's ratio to from memory ÷ Small Co's
+# same page's, per round (the goal: ≥ 0.90). Flat with neighbours: Small
+# Co's req/s among the neighbours (N) ÷ alone (S).
+awk -F'\t' '
+  { rps[$1, $2, $3] = $4; ratio[$1, $2, $3] = $7; rounds[$3] = 1; pages[$1] = 1 }
+  END {
+    for (p in pages) {
+      if (p !~ /^small-/) continue
+      big = substr(p, 7)
+      for (r in rounds) {
+        if (ratio[big, "A", r] != "" && ratio[p, "A", r] > 0)
+          printf "flat with size   %-14s round %s: 100,000 members %s, 100 members %s of from memory: %.2f\n", big, r, ratio[big, "A", r], ratio[p, "A", r], ratio[big, "A", r] / ratio[p, "A", r]
+        if (rps[p, "S", r] > 0 && rps[p, "N", r] > 0)
+          printf "flat with neighbours %-20s round %s: alone %d req/s, among neighbours %d req/s: %.2f (from memory %d)\n", p, r, rps[p, "S", r], rps[p, "N", r], rps[p, "N", r] / rps[p, "S", r], rps[p, "M", r]
+      }
+    }
+  }' "$out/results.tsv" | sort
+
+# Sign-in: SIGNINS clients sign in with correct passwords in a loop (real
+# POST /login, a new session each time) while wrk measures SIGNIN_PAGES on
+# A; each page is measured alone right before.
+SIGNINS=${SIGNINS:-0}
+if [ "$SIGNINS" -gt 0 ]; then
+  apid=${pids[0]}
+  log "A's peak RSS before the sign-ins: $(hwm "$apid") MB"
+  mapfile -t emails < <(pg "$dburl" -tAc "
+    SELECT u.email FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN users u ON u.id = m.user_id
+    WHERE a.sid = '$sid' AND m.roles = '{developer}' ORDER BY m.created_at LIMIT $SIGNINS")
+  for page in ${SIGNIN_PAGES:-home page1 search-common}; do
+    report "$page" A alone "$(measure A "$PORT" "$page" signin alone)" ""
+    rm -f "$out"/signin-*.txt
+    loops=()
+    for e in "${emails[@]}"; do
+      (while :; do
+        curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --data-urlencode email="$e" \
+          --data-urlencode password=bench-password-7fq2 "http://127.0.0.1:$PORT/login"
+      done >"$out/signin-$e.txt") &
+      loops+=($!)
+      pids+=($!)
+    done
+    sleep 1
+    report "$page" A during "$(measure A "$PORT" "$page" signin during)" ""
+    kill "${loops[@]}" 2>/dev/null || true
+    wait "${loops[@]}" 2>/dev/null || true
+    bad=$(cat "$out"/signin-*.txt | awk '$1 != 303 && NF == 2' | wc -l)
+    cat "$out"/signin-*.txt | awk '$1 == 303 { print $2 * 1000 }' | sort -n | awk -v bad="$bad" '
+      { t[NR] = $1 }
+      END { printf "loadtest: sign-ins meanwhile: %d (%d refused or failed), p50 %.0f ms, p99 %.0f ms\n", NR, bad, t[int(NR * 0.5) + 1], t[int(NR * 0.99) + 1] }' >&2
+  done
+  log "A's peak RSS after the sign-ins: $(hwm "$apid") MB"
+fi
+
+log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+for i in "${!servers[@]}"; do
+  label=${servers[$i]%% *}
+  log "server $label ($((PORT + i))): RSS now $(($(ps -o rss= -p "${pids[$i]}") / 1024)) MB, peak (VmHWM) $(hwm "${pids[$i]}") MB"
 done
