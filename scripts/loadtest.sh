@@ -1,19 +1,37 @@
 #!/usr/bin/env bash
-# loadtest.sh — req/s and latency of the console's pages at 100,000 members.
+# loadtest.sh — req/s and latency of the console's pages at 100,000 members,
+# each against the same page served from memory.
 #
 #   scripts/loadtest.sh
+#   NEIGHBOURS=10000 SIGNINS=50 ROUNDS=2 DURATION=5s scripts/loadtest.sh
 #
 # Builds bin/roster, starts the project's PostgreSQL in .data/pg-bench on
-# 127.0.0.1:54331, seeds one account of 100,000 members once (about 15 s; the
-# seed is cut out of internal/postgres/bench_test.go, the database is kept for
-# the next run), starts `roster serve` on loopback without SMTP and, beside
-# it, `roster serve-from-memory` (the same router, handlers and templ pages
-# with every read answered from memory after the first: the yardstick of
-# what the stack could do), signs in to both as the seeded Owner with curl
-# and runs wrk against each page, alternating the servers page by page. For
-# each page it prints req/s, p50 and p99 of each server and the ratio
-# Roster ÷ from memory. It stops what it started. Everything listens on
-# 127.0.0.1 only.
+# 127.0.0.1:54331, seeds once (about 10 s; kept for the next run) a database
+# of two accounts: Bench Co, 100,000 members (the seed is cut out of
+# internal/postgres/bench_test.go), and Small Co, 100 members
+# (scripts/loadtest-small.sql). It starts `roster serve` (A) on loopback
+# without SMTP and, beside it, `roster serve-from-memory` (M: the same
+# router, handlers and templ pages with every read answered from memory
+# after the first: the yardstick of what the stack could do), signs in to
+# both as each account's Owner with curl and runs wrk against each page,
+# alternating the servers page by page. For each page it prints req/s, p50
+# and p99 of each server and the ratio Roster ÷ from memory; then, for each
+# Manage users view, Bench Co's ratio ÷ Small Co's (flat with size), and at
+# the end every server's peak RSS (VmHWM). It stops what it started.
+# Everything listens on 127.0.0.1 only.
+#
+# NEIGHBOURS=n (flat with neighbours): also seeds, once, a database of Small
+# Co alone and one of Small Co beside n accounts of NEIGHBOUR_MEMBERS
+# (1,000) members each, named so that Small Co's search terms match in every
+# one of them (scripts/loadtest-neighbours.sql); serves them as S and N, and
+# prints Small Co's req/s among the neighbours ÷ alone. At 10,000 accounts
+# (10 million users and memberships) the seed takes about 10 minutes on
+# 2 cores and about 10 GB of disk; it is not part of `make test`.
+#
+# SIGNINS=n: afterwards, n clients sign in with correct passwords in a loop
+# (POST /login, a new session each time) while wrk measures SIGNIN_PAGES
+# ("home page1 search-common") on A, each measured alone right before;
+# prints the sign-ins' count and latency and A's peak RSS before and after.
 #
 # Settings (environment):
 #   DURATION=10s CONNECTIONS=32 THREADS=2   wrk's, per page and round
@@ -23,6 +41,9 @@
 #   COMPARE_BIN=path                        also run this binary's `serve`
 #                                           (B), alternating page by page
 #   MEMORY=0                                skip the from-memory server
+#   NEIGHBOURS=0 NEIGHBOUR_MEMBERS=1000     see above
+#   SIGNINS=0 SIGNIN_PAGES="…"              see above
+#   SEED_ONLY=1                             seed the databases, then stop
 #   PORT=18080 PG_PORT=54331
 #
 # The machine runs the server, PostgreSQL and wrk on the same cores: compare
@@ -37,7 +58,7 @@ THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-1}
 PORT=${PORT:-18080}
 PG_PORT=${PG_PORT:-54331}
-PAGES=${PAGES:-"healthz home page1 page1000 search-rare search-medium search-common role-filter role-billing invited user invite-form audit accounts"}
+PAGES=${PAGES:-"healthz home page1 page1000 search-rare search-medium search-common role-filter role-billing invited user invite-form audit accounts small-page1 small-search-rare small-search-medium small-search-common small-role-filter small-role-billing"}
 MEMORY=${MEMORY:-1}
 NEIGHBOURS=${NEIGHBOURS:-0}
 NEIGHBOUR_MEMBERS=${NEIGHBOUR_MEMBERS:-1000}
