@@ -39,7 +39,8 @@
 #   PAGES="healthz home page1 ..."          a subset of the pages below
 #   ROSTER_BIN=path                         use this binary instead of building
 #   COMPARE_BIN=path                        also run this binary's `serve`
-#                                           (B), alternating page by page
+#                                           (B), alternating page by page;
+#                                           with NEIGHBOURS also as SB, NB
 #   MEMORY=0                                skip the from-memory server
 #   NEIGHBOURS=0 NEIGHBOUR_MEMBERS=1000     see above
 #   SIGNINS=0 SIGNIN_PAGES="…"              see above
@@ -201,6 +202,10 @@ servers=("A $bin serve $dburl bench,small")
 if [ "$NEIGHBOURS" -gt 0 ]; then
   servers+=("S $bin serve ${admin%/postgres*}/$name_s?sslmode=disable small")
   servers+=("N $bin serve ${admin%/postgres*}/$name_n?sslmode=disable small")
+  if [ -n "${COMPARE_BIN:-}" ]; then
+    servers+=("SB $COMPARE_BIN serve ${admin%/postgres*}/$name_s?sslmode=disable small")
+    servers+=("NB $COMPARE_BIN serve ${admin%/postgres*}/$name_n?sslmode=disable small")
+  fi
 fi
 declare -A cookie owner=([bench]=owner@bench.example [small]=owner@small.example)
 for i in "${!servers[@]}"; do
