@@ -22,6 +22,8 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -276,6 +278,8 @@ func serve(ctx context.Context, cfg *config, stdout io.Writer) error {
 	db := postgres.New(pool)
 	m := newMetrics(cfg, pool, db) // metrics.go: nil unless ROSTER_METRICS_ADDR is set
 
+	hasher := password.New(0)
+	makeRoomForHashing(hasher.Slots(), logger)
 	webCfg := web.Config{
 		BaseURL:         cfg.BaseURL,
 		TrustedProxies:  cfg.TrustedProxies,
@@ -285,7 +289,7 @@ func serve(ctx context.Context, cfg *config, stdout io.Writer) error {
 	srv := &web.Server{
 		Store:         db,
 		Sessions:      web.NewSessions(postgres.NewSessionStore(db, web.SessionLoginID, 5*time.Minute), webCfg),
-		Hasher:        password.New(0),
+		Hasher:        hasher,
 		CheckPassword: password.Check,
 		Config:        webCfg,
 		Logger:        logger,
@@ -386,4 +390,29 @@ func runMailcatcher(ctx context.Context, args []string, stdout, stderr io.Writer
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return hs.Shutdown(shutCtx)
+}
+
+// makeRoomForHashing keeps a burst of sign-ins from slowing every page or
+// growing memory without bound; each setting is left alone when its
+// environment variable is set.
+//
+//   - GOMAXPROCS: one processor more per hash slot than Go would use. A
+//     running hash keeps its processor (a Go scheduler slot) until it ends,
+//     so with as many slots as cores, two sign-ins would leave page requests
+//     waiting for a processor; with the extra ones they only share the cores,
+//     and the hash threads' lower priority (package password) gives the
+//     cores to the pages first.
+//   - GOMEMLIMIT: each hash allocates 19 MiB that is garbage a moment later;
+//     by default Go lets the heap grow to twice what is live before it
+//     collects, so 50 sign-ins in a row took the server from 64 MB to
+//     150–170 MB. A soft limit of 32 MiB plus 20 MiB a slot makes it collect
+//     sooner (docs/performance.md).
+func makeRoomForHashing(slots int, logger *slog.Logger) {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + slots)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(32+20*slots) << 20)
+	}
+	logger.Debug("room for hashing", "gomaxprocs", runtime.GOMAXPROCS(0), "memory_limit", debug.SetMemoryLimit(-1))
 }

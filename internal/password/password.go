@@ -70,8 +70,12 @@ var defaultParams = params{memory: memoryKiB, time: passes, threads: lanes}
 // ones.
 type deriveFunc func(pw, salt []byte, p params, keyLen uint32) []byte
 
+// argon2id derives the key on a thread that yields the CPU to page requests
+// (onHashThread).
 func argon2id(pw, salt []byte, p params, keyLen uint32) []byte {
-	return argon2.IDKey(pw, salt, p.time, p.memory, p.threads, keyLen)
+	var key []byte
+	onHashThread(func() { key = argon2.IDKey(pw, salt, p.time, p.memory, p.threads, keyLen) })
+	return key
 }
 
 // Hasher hashes and verifies passwords while bounding how many Argon2id
@@ -107,6 +111,14 @@ func New(maxConcurrent int) *Hasher {
 		derive: argon2id,
 	}
 }
+
+// Slots is how many hashes may run at once. Each runs on a thread of its
+// own at a lower priority (onHashThread), which keeps one of Go's
+// processors (GOMAXPROCS) while it runs: give the scheduler that many more
+// than the cores, so that a page request never waits behind a hash for a
+// processor, and the kernel, which knows the hash threads' priority, shares
+// the cores.
+func (h *Hasher) Slots() int { return cap(h.sem) }
 
 // anonSlots is the share of n slots that anonymous work may hold: half,
 // rounded down, and at least one. With a single slot there is nothing to
