@@ -26,7 +26,7 @@ func TestServeMakesRoomForHashing(t *testing.T) {
 	if got := runtime.GOMAXPROCS(0); got != procs+2 {
 		t.Errorf("GOMAXPROCS %d, want a processor more per hash slot: %d", got, procs+2)
 	}
-	if got, want := debug.SetMemoryLimit(-1), int64(72<<20); got != want {
+	if got, want := debug.SetMemoryLimit(-1), int64(64<<20); got != want {
 		t.Errorf("memory limit %d, want %d", got, want)
 	}
 }

@@ -405,14 +405,14 @@ func runMailcatcher(ctx context.Context, args []string, stdout, stderr io.Writer
 //   - GOMEMLIMIT: each hash allocates 19 MiB that is garbage a moment later;
 //     by default Go lets the heap grow to twice what is live before it
 //     collects, so 50 sign-ins in a row took the server from 64 MB to
-//     150–170 MB. A soft limit of 32 MiB plus 20 MiB a slot makes it collect
+//     150–170 MB. A soft limit of 24 MiB plus 20 MiB a slot makes it collect
 //     sooner (docs/performance.md).
 func makeRoomForHashing(slots int, logger *slog.Logger) {
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + slots)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(int64(32+20*slots) << 20)
+		debug.SetMemoryLimit(int64(24+20*slots) << 20)
 	}
 	logger.Debug("room for hashing", "gomaxprocs", runtime.GOMAXPROCS(0), "memory_limit", debug.SetMemoryLimit(-1))
 }
