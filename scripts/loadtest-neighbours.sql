@@ -4,10 +4,10 @@
 -- migrated database by a superuser, with psql variables accounts and
 -- members; at 10,000 × 1,000 that is 10 million users and memberships.
 --
--- Members are named by Bench Co's rules (internal/postgres/bench_test.go):
--- each surname on 1% of them (100,000 Okafors at 10 million), one in 20,000
--- called Quennell, 35% on gmail.com: the terms Small Co's pages search for
--- match in every neighbour. Member 1 of each account is its Owner, then
+-- Members are named by Bench Co's rules (scripts/seed-people.sql, which
+-- runs first in the same session): each surname on 1% of them (100,000
+-- Okafors at 10 million), one in 20,000 called Quennell, 35% on gmail.com:
+-- the terms Small Co's pages search for match in every neighbour. Member 1 of each account is its Owner, then
 -- Administrators, Billing Managers, Developers and Support by the same
 -- rules; join times spread over five years.
 --
@@ -45,24 +45,7 @@ SELECT :ubase + g, 'US' || md5('neighbour-user-' || g),
        '$argon2id$v=19$m=19456,t=2,p=1$g4FQ6aCs9uGvO5A0+cLJ7g$Bb7A/Y3ZYXmOdl+/dQw09AqChJRvkzlAbhkwlrgjC+U',
        p.joined, p.joined
 FROM generate_series(1::bigint, :accounts * :members) AS g
-CROSS JOIN LATERAL (SELECT
-  (ARRAY['James','Mary','Robert','Patricia','John','Jennifer','Michael','Linda','David','Elizabeth',
-  'William','Barbara','Richard','Susan','Joseph','Jessica','Thomas','Sarah','Charles','Karen','Christopher','Lisa','Daniel','Nancy',
-  'Matthew','Betty','Anthony','Margaret','Mark','Sandra','Donald','Ashley','Steven','Kimberly','Paul','Emily','Andrew','Donna',
-  'Joshua','Michelle','Kenneth','Carol','Kevin','Amanda','Brian','Dorothy','George','Melissa','Timothy','Deborah','Ronald','Stephanie',
-  'Edward','Rebecca','Jason','Sharon','Jeffrey','Laura','Ryan','Cynthia','Jacob','Kathleen','Gary','Amy','Nicholas','Angela','Eric',
-  'Shirley','Jonathan','Anna','Stephen','Brenda','Larry','Pamela','Justin','Emma','Scott','Nicole','Brandon','Helen','Benjamin',
-  'Samantha','Samuel','Katherine','Gregory','Christine','Alexander','Debra','Frank','Rachel','Patrick','Carolyn','Raymond','Janet',
-  'Jack','Catherine','Dennis','Maria','Jerry','Heather'])[1 + (g * 37) % 100] AS first,
-  CASE WHEN g % 20000 = 7 THEN 'Quennell' ELSE (ARRAY['Smith','Johnson','Williams','Brown','Jones','Garcia','Miller','Davis','Rodriguez','Martinez',
-  'Hernandez','Lopez','Gonzalez','Wilson','Anderson','Thomas','Taylor','Moore','Jackson','Martin','Lee','Perez','Thompson','White',
-  'Harris','Sanchez','Clark','Ramirez','Lewis','Robinson','Walker','Young','Allen','King','Wright','Scott','Torres','Nguyen','Hill',
-  'Flores','Green','Adams','Nelson','Baker','Hall','Rivera','Campbell','Mitchell','Carter','Roberts','Okafor','Kowalski','Nakamura',
-  'Schmidt','Rossi','Dubois','Jensen','Novak','Silva','Kaur','Murphy','Kelly','Sullivan','Byrne','Fischer','Weber','Becker','Horvath',
-  'Nagy','Popescu','Ivanova','Petrov','Haddad','Mansour','Yilmaz','Demir','Tanaka','Suzuki','Wang','Zhang','Chen','Liu','Patel',
-  'Shah','Singh','Khan','Ali','Hussain','Mendoza','Castillo','Vargas','Morales','Ortiz','Gutierrez','Chavez','Ramos','Reyes',
-  'Cruz','Lindqvist','Fernsby'])[1 + (g * 61 + g / 100) % 100] END AS last,
-  CASE WHEN g % 20 < 7 THEN 'gmail.com' WHEN g % 20 < 10 THEN 'outlook.com' ELSE 'corp' || (g % 50) || '.example' END AS domain,
+CROSS JOIN LATERAL (SELECT pg_temp.seed_first_name(g) AS first, pg_temp.seed_last_name(g) AS last, pg_temp.seed_domain(g) AS domain,
   timestamptz '2020-01-01 00:00:00+00' + make_interval(secs => ((g - 1) % :members) * (157680000 / :members) + (g * 7919) % 3600) AS joined
 ) AS p;
 
@@ -75,11 +58,7 @@ FROM generate_series(1, :accounts) AS k;
 INSERT INTO memberships (account_id, user_id, roles, created_at, updated_at, last_used_at, search)
 SELECT :abase + (u.id - :ubase - 1) / :members + 1, u.id,
        CASE WHEN (u.id - :ubase - 1) % :members = 0 THEN '{owner}'
-            WHEN (u.id - :ubase) % 500 = 3 THEN '{administrator}'
-            WHEN (u.id - :ubase) % 20 = 1 THEN '{billing_manager}'
-            WHEN (u.id - :ubase) % 10 = 4 THEN '{developer,support}'
-            WHEN (u.id - :ubase) % 5 = 2 THEN '{support}'
-            ELSE '{developer}' END::text[],
+            ELSE pg_temp.seed_roles(u.id - :ubase) END,
        u.created_at, u.created_at, CASE WHEN u.id % 3 = 0 THEN u.created_at + interval '30 days' END,
        lower(u.name || E'\n' || u.email)
 FROM users u WHERE u.id > :ubase ORDER BY u.id;

@@ -127,10 +127,16 @@ ensure_db() {
 }
 
 # The seeds, cut out of internal/postgres/bench_test.go (Bench Co, 100,000
-# members) and scripts/loadtest-small.sql (Small Co, 100 members).
+# members) and scripts/loadtest-small.sql (Small Co, 100 members), each
+# after the seeded people's functions (scripts/seed-people.sql), which live
+# in the session that runs the seed.
+people=$(cat scripts/seed-people.sql)
 seed=$(sed -n '/^-- BEGIN SEED$/,/^-- END SEED$/p' internal/postgres/bench_test.go)
 [ -n "$seed" ] || { log "no seed in internal/postgres/bench_test.go"; exit 1; }
-small=$(cat scripts/loadtest-small.sql)
+seed="$people
+$seed"
+small="$people
+$(cat scripts/loadtest-small.sql)"
 seed_load() { echo "$seed" | pg "$1" -f - && echo "$small" | pg "$1" -f -; }
 seed_alone() { echo "$small" | pg "$1" -f -; }
 seed_neighbours() {
@@ -145,7 +151,7 @@ seed_neighbours() {
   trap reset_wal EXIT
   pg "$admin" -c "ALTER SYSTEM SET max_wal_size = '16GB'" -c "ALTER SYSTEM SET checkpoint_timeout = '30min'" \
     -c "SELECT pg_reload_conf()" >/dev/null
-  pg "$1" -v accounts="$NEIGHBOURS" -v members="$NEIGHBOUR_MEMBERS" -f scripts/loadtest-neighbours.sql
+  pg "$1" -v accounts="$NEIGHBOURS" -v members="$NEIGHBOUR_MEMBERS" -f scripts/seed-people.sql -f scripts/loadtest-neighbours.sql
   reset_wal
   trap - EXIT
   # The seed dropped and remade indexes: the schema must be the migrations'.

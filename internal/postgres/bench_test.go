@@ -21,6 +21,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 
@@ -32,17 +33,17 @@ import (
 )
 
 // benchSeedSQL is the data of every benchmark and of scripts/loadtest.sh,
-// which cut it out of this file between the marker lines: keep them.
+// which cut it out of this file between the marker lines: keep them. It
+// runs after scripts/seed-people.sql, in the same session (benchSeed).
 const benchSeedSQL = `
 -- BEGIN SEED
 -- One account, "Bench Co", of 100,000 members: the Owner
 -- (owner@bench.example, password "bench-password-7fq2") and 99,999 others
 -- who joined over five years, plus 200 invitations with their mails and
 -- a verification mail per member in the outbox.
--- Names: 100 first names x 100 surnames, each surname on 1% of members;
--- 5 members are called Quennell. Emails: 35% gmail.com, 15% outlook.com,
--- the rest on 50 company domains. Roles: 200 Administrators; developers,
--- support and billing managers. Join times are whole seconds.
+-- Names, emails and roles by scripts/seed-people.sql: each surname on 1%
+-- of members, 5 called Quennell, 35% on gmail.com, 200 Administrators.
+-- Join times are whole seconds.
 BEGIN;
 INSERT INTO users (sid, email, name, password_hash, email_verified_at, created_at)
 VALUES ('US' || md5('bench-owner'), 'owner@bench.example', 'Olive Owner',
@@ -55,27 +56,9 @@ SELECT a.id, u.id, '{owner}', '2021-01-01 00:00:00+00', '2021-01-01 00:00:00+00'
 FROM accounts a, users u WHERE a.sid = 'AC' || md5('bench-account') AND u.email = 'owner@bench.example';
 
 CREATE TEMP TABLE bench_people ON COMMIT DROP AS
-SELECT i, f.first, CASE WHEN i % 20000 = 7 THEN 'Quennell' ELSE l.last END AS last,
-       CASE WHEN i % 20 < 7 THEN 'gmail.com' WHEN i % 20 < 10 THEN 'outlook.com'
-            ELSE 'corp' || (i % 50) || '.example' END AS domain,
+SELECT i, pg_temp.seed_first_name(i) AS first, pg_temp.seed_last_name(i) AS last, pg_temp.seed_domain(i) AS domain,
        timestamptz '2021-01-01 00:00:00+00' + make_interval(secs => i * 1577 + (i * 7919) % 3600) AS joined
-FROM generate_series(1, 99999) AS i
-CROSS JOIN LATERAL (SELECT (ARRAY['James','Mary','Robert','Patricia','John','Jennifer','Michael','Linda','David','Elizabeth',
-  'William','Barbara','Richard','Susan','Joseph','Jessica','Thomas','Sarah','Charles','Karen','Christopher','Lisa','Daniel','Nancy',
-  'Matthew','Betty','Anthony','Margaret','Mark','Sandra','Donald','Ashley','Steven','Kimberly','Paul','Emily','Andrew','Donna',
-  'Joshua','Michelle','Kenneth','Carol','Kevin','Amanda','Brian','Dorothy','George','Melissa','Timothy','Deborah','Ronald','Stephanie',
-  'Edward','Rebecca','Jason','Sharon','Jeffrey','Laura','Ryan','Cynthia','Jacob','Kathleen','Gary','Amy','Nicholas','Angela','Eric',
-  'Shirley','Jonathan','Anna','Stephen','Brenda','Larry','Pamela','Justin','Emma','Scott','Nicole','Brandon','Helen','Benjamin',
-  'Samantha','Samuel','Katherine','Gregory','Christine','Alexander','Debra','Frank','Rachel','Patrick','Carolyn','Raymond','Janet',
-  'Jack','Catherine','Dennis','Maria','Jerry','Heather'])[1 + (i * 37) % 100] AS first) AS f
-CROSS JOIN LATERAL (SELECT (ARRAY['Smith','Johnson','Williams','Brown','Jones','Garcia','Miller','Davis','Rodriguez','Martinez',
-  'Hernandez','Lopez','Gonzalez','Wilson','Anderson','Thomas','Taylor','Moore','Jackson','Martin','Lee','Perez','Thompson','White',
-  'Harris','Sanchez','Clark','Ramirez','Lewis','Robinson','Walker','Young','Allen','King','Wright','Scott','Torres','Nguyen','Hill',
-  'Flores','Green','Adams','Nelson','Baker','Hall','Rivera','Campbell','Mitchell','Carter','Roberts','Okafor','Kowalski','Nakamura',
-  'Schmidt','Rossi','Dubois','Jensen','Novak','Silva','Kaur','Murphy','Kelly','Sullivan','Byrne','Fischer','Weber','Becker','Horvath',
-  'Nagy','Popescu','Ivanova','Petrov','Haddad','Mansour','Yilmaz','Demir','Tanaka','Suzuki','Wang','Zhang','Chen','Liu','Patel',
-  'Shah','Singh','Khan','Ali','Hussain','Mendoza','Castillo','Vargas','Morales','Ortiz','Gutierrez','Chavez','Ramos','Reyes',
-  'Cruz','Lindqvist','Fernsby'])[1 + (i * 61 + i / 100) % 100] AS last) AS l;
+FROM generate_series(1, 99999) AS i;
 
 INSERT INTO users (sid, email, name, password_hash, email_verified_at, created_at)
 SELECT 'US' || md5('bench-user-' || i), lower(first) || '.' || lower(last) || i || '@' || domain, first || ' ' || last,
@@ -83,12 +66,7 @@ SELECT 'US' || md5('bench-user-' || i), lower(first) || '.' || lower(last) || i 
 FROM bench_people ORDER BY i;
 
 INSERT INTO memberships (account_id, user_id, roles, created_at, updated_at, last_used_at)
-SELECT a.id, u.id,
-       CASE WHEN p.i % 500 = 3 THEN '{administrator}'
-            WHEN p.i % 20 = 1 THEN '{billing_manager}'
-            WHEN p.i % 10 = 4 THEN '{developer,support}'
-            WHEN p.i % 5 = 2 THEN '{support}'
-            ELSE '{developer}' END::text[],
+SELECT a.id, u.id, pg_temp.seed_roles(p.i),
        p.joined, p.joined, CASE WHEN p.i % 3 = 0 THEN p.joined + interval '30 days' END
 FROM bench_people p JOIN users u ON u.sid = 'US' || md5('bench-user-' || p.i)
 CROSS JOIN accounts a WHERE a.sid = 'AC' || md5('bench-account')
@@ -117,6 +95,13 @@ FROM users u ORDER BY u.id;
 COMMIT;
 -- END SEED
 `
+
+// benchSeed is the SQL that seeds Bench Co: the seeded people's functions
+// (scripts/seed-people.sql), then benchSeedSQL.
+func benchSeed() (string, error) {
+	people, err := os.ReadFile("../../scripts/seed-people.sql")
+	return string(people) + benchSeedSQL, err
+}
 
 // benchFixture is the seeded database and what the benchmarks look up in it.
 type benchFixture struct {
@@ -147,7 +132,11 @@ func benchSetup(b *testing.B) *benchFixture {
 
 func newBenchFixture(b *testing.B) (*benchFixture, error) {
 	ctx := context.Background()
-	dbURL := pgtest.SeededURL(b, benchSeedSQL)
+	seed, err := benchSeed()
+	if err != nil {
+		return nil, err
+	}
+	dbURL := pgtest.SeededURL(b, seed)
 	pool, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
 		return nil, err

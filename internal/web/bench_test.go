@@ -231,8 +231,14 @@ func BenchmarkManageUsersPage(b *testing.B) {
 }
 
 // benchReadSeed cuts the seed out of internal/postgres/bench_test.go, byte
-// for byte the constant there, so that both packages use one database.
+// for byte the constant there, after the seeded people's functions
+// (scripts/seed-people.sql), as that package's benchSeed does, so that both
+// packages use one database.
 func benchReadSeed() (string, error) {
+	people, err := os.ReadFile("../../scripts/seed-people.sql")
+	if err != nil {
+		return "", err
+	}
 	src, err := os.ReadFile("../postgres/bench_test.go")
 	if err != nil {
 		return "", err
@@ -243,5 +249,5 @@ func benchReadSeed() (string, error) {
 	if i < 0 || j < i {
 		return "", fmt.Errorf("no seed between -- BEGIN SEED and -- END SEED in internal/postgres/bench_test.go")
 	}
-	return s[i : j+len("\n-- END SEED\n")], nil
+	return string(people) + s[i:j+len("\n-- END SEED\n")], nil
 }
